@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.datasets import SENTIMENT_LABELS
-from models.encoder import EncoderOptions, TextEncoder
+from models.encoder import Encoded, EncoderOptions, TextEncoder
 from models.heads import LinearHead
 from models.langid import LanguageIdentifier
 from models.prototypes import PrototypeHead, load_label_set
@@ -33,7 +33,6 @@ class ClassifierOptions:
     sentiment_model: str | None = None  # a sequence-classification model instead of the head
     topics: Path | None = None
     intents: Path | None = None
-    max_chars: int = 10_000
     languages: list[str] | None = None
 
 
@@ -85,21 +84,11 @@ class Classifier:
         self.intents = PrototypeHead(load_label_set(opts.intents, "intents"), embed) if opts.intents else None
         self.topics = PrototypeHead(load_label_set(opts.topics, "topics"), embed) if opts.topics else None
 
-    @property
-    def model_version(self) -> str:
-        head = self.sentiment_head.meta.get("version", "") if self.sentiment_head else ""
-        return f"{self.encoder.model_name}{'+' + str(head) if head else ''}"
-
     def predict(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> Predictions:
         """Run every head on ``texts`` (already validated, non-empty) with one encoder pass."""
         encoded = self.encoder.encode(texts, progress=progress)
         emb = encoded.embeddings
-        if self.sentiment_model is not None:
-            sent_scores = self.sentiment_model.predict_proba(texts, self.encoder.max_length)
-        else:
-            assert self.sentiment_head is not None
-            sent_emb = encoded.adapted if encoded.adapted is not None else emb
-            sent_scores = self.sentiment_head.predict_proba(sent_emb)
+        sent_scores = self._sentiment_scores(texts, encoded)
         guesses = self.langid.identify(texts)
         n = len(texts)
         if self.intents is not None:
@@ -120,7 +109,15 @@ class Classifier:
         )
 
     def sentiment_labels(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> list[str]:
-        return self.predict(texts, progress).sentiment
+        """Sentiment only (no language ID, intents or topics): what evaluation needs."""
+        scores = self._sentiment_scores(texts, self.encoder.encode(texts, progress=progress))
+        return [SENTIMENT_LABELS[i] for i in scores.argmax(axis=1)]
+
+    def _sentiment_scores(self, texts: Sequence[str], encoded: Encoded) -> Array:
+        if self.sentiment_model is not None:
+            return self.sentiment_model.predict_proba(texts, self.encoder.max_length)
+        assert self.sentiment_head is not None
+        return self.sentiment_head.predict_proba(encoded.adapted if encoded.adapted is not None else encoded.embeddings)
 
     def classify_posts(self, posts: Sequence[Post], with_embedding: bool = False) -> list[dict[str, Any]]:
         """One JSON-ready dict per post, in order; invalid posts become error objects."""

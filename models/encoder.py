@@ -7,7 +7,6 @@ weights at load time, so inference is one plain forward pass per batch.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,12 +122,10 @@ class TextEncoder:
         for start in range(0, n, bs):
             idx = order[start : start + bs]
             width = int(lengths[idx].max())
-            batch = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                batch[row, : lengths[i]] = torch.tensor(ids[i])
-                mask[row, : lengths[i]] = 1
-            out[idx], adapted_rows = self._forward(batch, mask)
+            mask = np.arange(width)[None, :] < lengths[idx][:, None]
+            batch = np.full((len(idx), width), pad, dtype=np.int64)
+            batch[mask] = np.fromiter((t for i in idx for t in ids[i]), dtype=np.int64, count=int(lengths[idx].sum()))
+            out[idx], adapted_rows = self._forward(torch.from_numpy(batch), torch.from_numpy(mask.astype(np.int64)))
             if adapted is not None and adapted_rows is not None:
                 adapted[idx] = adapted_rows
             done += len(idx)
@@ -184,14 +181,3 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
     summed = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
     return torch.nn.functional.normalize(summed, dim=-1)
-
-
-def timed_encode(encoder: TextEncoder, texts: Sequence[str], batch_size: int) -> float:
-    """Seconds to embed ``texts`` at ``batch_size`` (CUDA-synchronised); used by the benchmark."""
-    if encoder.device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    encoder.encode(texts, batch_size=batch_size)
-    if encoder.device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start

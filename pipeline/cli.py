@@ -56,7 +56,6 @@ def build_classifier(settings: ModelSettings, progress: bool = True) -> Classifi
             sentiment_model=settings.sentiment_model,
             topics=settings.topics,
             intents=settings.intents,
-            max_chars=settings.max_chars,
             languages=settings.languages,
         )
     )
@@ -103,16 +102,14 @@ def classify(source: str, output: IO[str], fmt: str, batch_lines: int, device: s
     done = 0
     started = time.perf_counter()
     try:
-        for chunk in read_posts(stream, batch_lines):
+        for chunk in read_posts(stream, batch_lines, settings.max_chars):
             for result in classifier.classify_posts(chunk):
                 if report is not None:
                     report.add(result)
                 else:
                     output.write(json.dumps(result, ensure_ascii=False) + "\n")
             done += len(chunk)
-            if done >= batch_lines or source == "-":
-                rate = done / max(time.perf_counter() - started, 1e-9)
-                _err(f"classified {done} posts ({rate:.0f} posts/s)")
+            _err(f"classified {done} posts ({done / max(time.perf_counter() - started, 1e-9):.0f} posts/s)")
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

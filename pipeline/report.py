@@ -11,8 +11,8 @@ class TableReport:
         self.rows: list[dict[str, Any]] = []
         self.text_width = text_width
 
-    def add(self, result: dict[str, Any], text: str = "") -> None:
-        self.rows.append({**result, "_text": text})
+    def add(self, result: dict[str, Any]) -> None:
+        self.rows.append(result)
 
     def render(self) -> str:
         header = f"{'id':<8} {'lang':<4} {'sentiment':<18} {'intent':<11} topics"

@@ -21,6 +21,5 @@ def classifier():  # type: ignore[no-untyped-def]
             sentiment_head=RESOURCES / "sentiment",
             topics=RESOURCES / "topics.yaml",
             intents=RESOURCES / "intents.yaml",
-            max_chars=2000,
         )
     )
