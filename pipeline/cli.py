@@ -348,3 +348,13 @@ def models_unpack(force: bool, verify: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _register_stream_commands() -> None:
+    from pipeline.cli_stream import run_cmd, sql_cmd, worker_cmd
+
+    for command in (run_cmd, worker_cmd, sql_cmd):
+        main.add_command(command)
+
+
+_register_stream_commands()

@@ -3,10 +3,11 @@ with ``__``, e.g. ``LUISTER_MODEL__DEVICE=cuda``) and the CLI takes its defaults
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RESOURCES = Path(__file__).resolve().parent.parent / "models" / "resources"
@@ -40,10 +41,64 @@ class ModelSettings(BaseModel):
     languages: list[str] | None = Field(None, description="restrict language identification to these ISO codes")
 
 
+class KafkaSettings(BaseModel):
+    """The broker. Unset ``bootstrap_servers``: ``luister run`` starts the embedded Tansu broker."""
+
+    bootstrap_servers: str | None = Field(
+        None, description="host:port[,host:port]; also read from KAFKA_BOOTSTRAP_SERVERS"
+    )
+    raw_topic: str = "mentions.raw"
+    enriched_topic: str = "mentions.enriched"
+    deadletter_topic: str = "mentions.deadletter"
+    alerts_topic: str = "alerts"
+    partitions: int = Field(4, ge=1, description="partitions of every luister topic (the unit of scale-out)")
+    replication_factor: int = Field(1, ge=1)
+    retention_hours: float = Field(168, gt=0, description="retention of the raw and enriched topics")
+    group: str = Field("luister", description="consumer group of the workers")
+    session_timeout_s: float = Field(10, gt=0, description="group session timeout; Tansu holds a join for half of it")
+
+
+class ClickHouseSettings(BaseModel):
+    """The database. Unset ``url``: the embedded engine (chDB) in ``<data_dir>/clickhouse``."""
+
+    url: str | None = Field(None, description="http(s)://user:password@host:port; also read from CLICKHOUSE_URL")
+    database: str = "luister"
+    ttl_days: int | None = Field(None, ge=1, description="drop mentions older than this many days; unset: keep")
+
+
+class WorkerSettings(BaseModel):
+    """The streaming worker: two batch knobs kept apart (model micro-batch, ClickHouse insert batch)."""
+
+    enrich_batch: int = Field(64, ge=1, description="mentions per model call (at most)")
+    enrich_within_s: float = Field(0.5, gt=0, description="wait at most this long to fill a model batch")
+    insert_batch: int = Field(5000, ge=1, description="rows per ClickHouse insert (at most)")
+    insert_within_s: float = Field(1.0, gt=0, description="about one insert per this many seconds per table")
+    dedup_window: int = Field(100_000, ge=0, description="recent mention ids remembered per worker to drop duplicates")
+    max_invalid_ratio: float = Field(0.5, ge=0, le=1, description="warn loudly above this share of invalid mentions")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(6066, ge=0, description="health, metrics and read-only SQL; 0 picks a free port")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LUISTER_", env_nested_delimiter="__", extra="ignore")
 
+    data_dir: Path = Field(
+        Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "luister",
+        description="embedded engine data, broker logs and worker state",
+    )
     model: ModelSettings = ModelSettings()
+    kafka: KafkaSettings = KafkaSettings()
+    clickhouse: ClickHouseSettings = ClickHouseSettings()
+    worker: WorkerSettings = WorkerSettings()
+
+    @model_validator(mode="after")
+    def _conventional_env(self) -> Settings:
+        # The two variables every Kafka/ClickHouse user already has set win over nothing, not over ours.
+        if self.kafka.bootstrap_servers is None and os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            self.kafka.bootstrap_servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        if self.clickhouse.url is None and os.environ.get("CLICKHOUSE_URL"):
+            self.clickhouse.url = os.environ["CLICKHOUSE_URL"]
+        return self
 
 
 def load_settings() -> Settings:

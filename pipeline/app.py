@@ -1,0 +1,365 @@
+"""The Faust application: two agents and a few web pages, thin shells around :mod:`pipeline.steps`.
+
+Flow (docs/architecture.md)::
+
+    mentions.raw ─► enrich agent: decode ─► dedup ─► one model call ─► publish ─► commit
+                        └─ invalid ─► mentions.deadletter (original bytes, reason in headers)
+    mentions.enriched ─► sink agent: decode ─► one insert (dedup token) ─► commit
+
+Offsets: both input topics are declared with ``acks=False``, so Faust never commits them on its own (its
+take() buffer acks a batch even when the agent is cancelled half-way through it). :class:`OffsetCommitter`
+commits only offsets whose records were published (enricher) or written (sink) and acknowledged.
+Backpressure: while the model or ClickHouse is busy or failing, an agent does not take its next batch; Faust's
+bounded stream buffer fills and the consumer stops fetching. Nothing is buffered without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+import faust
+from faust.types import TP, EventT
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+
+from pipeline.metrics import PipelineMetrics
+from pipeline.schema import EnrichedMention, Mention, utcnow
+from pipeline.settings import Settings
+from pipeline.steps.commit import OffsetCommitter, next_offsets
+from pipeline.steps.decode import InvalidMessage, decode_mention
+from pipeline.steps.dedup import RecentMentions
+from pipeline.steps.enrich import Enricher
+from pipeline.steps.guard import InvalidShare
+
+log = logging.getLogger("luister.worker")
+
+Event = EventT[bytes]
+
+DLQ_REASON = "x-luister-reason"
+DLQ_DETAIL = "x-luister-detail"
+DLQ_ORIGIN = "x-luister-origin"
+
+
+class Writer(Protocol):
+    def write(self, batch: Sequence[EnrichedMention], dedup_token: str) -> Any: ...
+
+
+SqlRunner = Callable[[str], dict[str, Any]]
+
+
+@dataclass
+class Services:
+    """Everything the agents need that does I/O or holds a model; built before the worker starts."""
+
+    settings: Settings
+    bootstrap_servers: str
+    enricher: Enricher
+    writer: Writer
+    sql: SqlRunner | None = None
+    metrics: PipelineMetrics = field(default_factory=PipelineMetrics)
+    extra_status: Callable[[], dict[str, Any]] | None = None
+
+
+@dataclass
+class WorkerState:
+    started_at: float = field(default_factory=time.time)
+    last_write_at: float | None = None
+    last_write_error: str | None = None
+    invalid: InvalidShare = field(default_factory=InvalidShare)
+
+
+def create_app(services: Services) -> faust.App:
+    s = services.settings
+    k, w = s.kafka, s.worker
+    metrics = services.metrics
+    state = WorkerState(invalid=InvalidShare(threshold=w.max_invalid_ratio))
+    app = faust.App(
+        k.group,
+        broker=[f"kafka://{host.strip()}" for host in services.bootstrap_servers.split(",")],
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=k.partitions,
+        topic_replication_factor=k.replication_factor,
+        topic_disable_leader=True,
+        broker_session_timeout=k.session_timeout_s,
+        broker_heartbeat_interval=max(k.session_timeout_s / 5, 0.5),
+        consumer_auto_offset_reset="earliest",
+        stream_wait_empty=False,
+        producer_acks=-1,
+        producer_max_request_size=16 * 1024 * 1024,
+        consumer_max_fetch_size=16 * 1024 * 1024,
+        store="memory://",
+        datadir=str(s.data_dir / "faust"),
+        web_enabled=True,
+        web_host=w.web_host,
+        web_port=w.web_port,
+        web_bind=w.web_host,
+    )
+    raw_topic = app.topic(k.raw_topic, acks=False, internal=False)
+    enriched_topic = app.topic(k.enriched_topic, acks=False, internal=False)
+    dlq_topic = app.topic(k.deadletter_topic, internal=False)
+    model_pool = ThreadPoolExecutor(1, thread_name_prefix="luister-model")
+    db_pool = ThreadPoolExecutor(2, thread_name_prefix="luister-db")
+    dedup = RecentMentions(w.dedup_window)
+
+    async def commit(offsets: Mapping[tuple[str, int], int]) -> bool:
+        # Faust's public commit() only commits what its own acks tracked; ours are tracked by OffsetCommitter.
+        consumer: Any = app.consumer
+        return bool(await consumer._commit({TP(t, p): o for (t, p), o in offsets.items()}))
+
+    committer = OffsetCommitter(commit, interval=1.0)
+
+    async def run_blocking(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+    async def deliver(sends: list[Awaitable[Any]], what: str) -> None:
+        """Wait until the broker acknowledged every send (acks=all)."""
+        try:
+            await asyncio.gather(*sends)
+        except Exception as exc:
+            metrics.publish_errors.inc()
+            raise PublishError(f"{what}: {exc!r}") from exc
+
+    async def dead_letter(event: Event, reason: str, detail: str) -> Awaitable[Any]:
+        msg = event.message
+        metrics.deadlettered.labels(reason).inc()
+        log.warning("dead-lettered %s[%d]@%d: %s: %s", msg.topic, msg.partition, msg.offset, reason, detail)
+        headers = [
+            (DLQ_REASON, reason.encode()),
+            (DLQ_DETAIL, detail.encode("utf-8", "replace")[:2000]),
+            (DLQ_ORIGIN, f"{msg.topic}/{msg.partition}/{msg.offset}".encode()),
+        ]
+        fut: Awaitable[Any] = await dlq_topic.send(key=msg.key, value=msg.value, headers=headers, force=True)
+        return fut
+
+    async def with_retry(what: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+        """Retry until it works: the batch is neither skipped nor committed meanwhile (see module doc)."""
+        delay = 0.2
+        while True:
+            try:
+                return await attempt()
+            except Exception as exc:  # a broken dependency must not kill the worker
+                log.error("%s failed (%r); retrying in %.1fs without committing", what, exc, delay)
+                state.last_write_error = f"{what}: {exc!r}"
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    # ------------------------------------------------------------------------------------------ enrich
+    async def handle_raw(events: Sequence[Event]) -> None:
+        metrics.consumed.inc(len(events))
+        fresh: list[Mention] = []
+        ingested: list[datetime] = []
+        dlq_sends: list[Awaitable[Any]] = []
+        for event in events:
+            msg = event.message
+            try:
+                mention = decode_mention(msg.value, msg.key)
+            except InvalidMessage as bad:
+                state.invalid.record(True)
+                dlq_sends.append(await dead_letter(event, bad.reason, bad.detail))
+                continue
+            state.invalid.record(False)
+            if dedup.is_duplicate(mention):
+                metrics.duplicates.inc()
+                continue
+            fresh.append(mention)
+            ingested.append(datetime.fromtimestamp(msg.timestamp, UTC) if msg.timestamp else utcnow())
+        metrics.invalid_ratio.set(state.invalid.share)
+        if state.invalid.alarming:
+            log.error(
+                "%.0f%% of the last raw records were invalid: check the producers (dead letters in %r)",
+                100 * state.invalid.share,
+                k.deadletter_topic,
+            )
+        enriched: list[EnrichedMention] = []
+        if fresh:
+            started = time.perf_counter()
+            enriched = await enrich_safely(fresh, ingested, events, dlq_sends)
+            metrics.model_batch_seconds.observe(time.perf_counter() - started)
+            metrics.model_batch_size.observe(len(fresh))
+            metrics.enriched.inc(len(enriched))
+            for e in enriched:
+                metrics.stage_latency.labels("created_to_ingested").observe(
+                    max((e.ingested_at - e.mention.created_at).total_seconds(), 0)
+                )
+                metrics.stage_latency.labels("ingested_to_enriched").observe(
+                    max((e.enrichment.enriched_at - e.ingested_at).total_seconds(), 0)
+                )
+
+        async def publish() -> None:
+            sends = list(dlq_sends)
+            for e in enriched:
+                sends.append(
+                    await enriched_topic.send(key=e.mention.id.encode(), value=e.model_dump_json().encode(), force=True)
+                )
+            await deliver(sends, "publish enriched mentions")
+
+        await with_retry("publish", publish)
+        committer.done(next_offsets([(e.message.topic, e.message.partition, e.message.offset) for e in events]))
+        await committer.maybe_commit()
+
+    async def enrich_safely(
+        mentions: list[Mention],
+        ingested: list[datetime],
+        events: Sequence[Event],
+        dlq_sends: list[Awaitable[Any]],
+    ) -> list[EnrichedMention]:
+        try:
+            result: list[EnrichedMention] = await run_blocking(model_pool, services.enricher.enrich, mentions, ingested)
+            return result
+        except Exception as exc:
+            # One poisonous text must not stop the batch: retry one by one, dead-letter what still fails.
+            log.exception("model batch of %d failed (%r); retrying mention by mention", len(mentions), exc)
+        by_id = {decode_id(e): e for e in events}
+        out: list[EnrichedMention] = []
+        for mention, at in zip(mentions, ingested, strict=True):
+            try:
+                out.extend(await run_blocking(model_pool, services.enricher.enrich, [mention], [at]))
+            except Exception as exc:
+                dedup.forget([mention.id])
+                event = by_id.get(mention.id)
+                if event is not None:
+                    dlq_sends.append(await dead_letter(event, "model_error", repr(exc)))
+        return out
+
+    @app.agent(raw_topic, name="enrich", concurrency=1)
+    async def enrich_agent(stream: faust.StreamT[bytes]) -> None:
+        async for events in cast(Any, stream).take_events(w.enrich_batch, within=w.enrich_within_s):
+            await handle_raw(events)
+
+    # -------------------------------------------------------------------------------------------- sink
+    async def handle_enriched(events: Sequence[Event]) -> None:
+        rows: list[EnrichedMention] = []
+        dlq_sends: list[Awaitable[Any]] = []
+        for event in events:
+            try:
+                rows.append(EnrichedMention.model_validate_json(event.message.value or b""))
+            except ValidationError as exc:
+                dlq_sends.append(await dead_letter(event, "enriched_schema", str(exc)[:500]))
+        token = batch_token(events)
+        if rows:
+            started = time.perf_counter()
+
+            async def write() -> None:
+                try:
+                    await run_blocking(db_pool, services.writer.write, rows, token)
+                except Exception:
+                    metrics.write_errors.inc()
+                    raise
+
+            await with_retry("ClickHouse insert", write)
+            state.last_write_at, state.last_write_error = time.time(), None
+            metrics.insert_seconds.observe(time.perf_counter() - started)
+            metrics.insert_batch_size.observe(len(rows))
+            metrics.written.inc(len(rows))
+            now = utcnow()
+            for e in rows:
+                metrics.stage_latency.labels("enriched_to_queryable").observe(
+                    max((now - e.enrichment.enriched_at).total_seconds(), 0)
+                )
+                metrics.stage_latency.labels("ingested_to_queryable").observe(
+                    max((now - e.ingested_at).total_seconds(), 0)
+                )
+                metrics.stage_latency.labels("created_to_queryable").observe(
+                    max((now - e.mention.created_at).total_seconds(), 0)
+                )
+        if dlq_sends:
+            await with_retry("dead-letter", lambda: deliver(dlq_sends, "dead letters"))
+        committer.done(next_offsets([(e.message.topic, e.message.partition, e.message.offset) for e in events]))
+        await committer.maybe_commit()
+
+    @app.agent(enriched_topic, name="sink", concurrency=1)
+    async def sink_agent(stream: faust.StreamT[bytes]) -> None:
+        async for events in cast(Any, stream).take_events(w.insert_batch, within=w.insert_within_s):
+            await handle_enriched(events)
+
+    # ------------------------------------------------------------------------------------ housekeeping
+    @app.timer(1.0)
+    async def commit_and_measure_lag() -> None:
+        await committer.maybe_commit()
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if tp.topic not in (k.raw_topic, k.enriched_topic):
+                continue
+            high = consumer.highwater(tp)
+            done = committer.pending.get((tp.topic, tp.partition))
+            if high is not None and done is not None:
+                metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(high - done, 0))
+
+    @app.task
+    async def log_ready() -> None:
+        log.info("worker ready: web on http://%s:%d", w.web_host, app.conf.web_port)
+
+    # ------------------------------------------------------------------------------------------- pages
+    @app.page("/health")
+    class Health(View):
+        async def get(self, request: Request) -> Response:
+            degraded = state.invalid.alarming or state.last_write_error is not None
+            body: dict[str, Any] = {
+                "status": "degraded" if degraded else "ok",
+                "uptime_s": round(time.time() - state.started_at, 1),
+                "last_write_at": state.last_write_at,
+                "last_error": state.last_write_error,
+                "invalid_share": round(state.invalid.share, 4),
+                "committed": {f"{t}/{p}": o for (t, p), o in committer.committed.items()},
+            }
+            if services.extra_status is not None:
+                body.update(services.extra_status())
+            return self.json(body, status=200)
+
+    @app.page("/metrics")
+    class Metrics(View):
+        async def get(self, request: Request) -> Response:
+            # aiohttp takes the charset separately; Prometheus' text format is UTF-8.
+            content_type = CONTENT_TYPE_LATEST.split(";")[0] + "; version=0.0.4"
+            return self.bytes(generate_latest(metrics.registry), content_type=content_type)
+
+    @app.page("/sql")
+    class Sql(View):
+        """Read-only SQL: ``GET /sql?q=SELECT…`` or ``POST`` with the query as the body."""
+
+        async def get(self, request: Request) -> Response:
+            return await self._run(request.query.get("q", ""))
+
+        async def post(self, request: Request) -> Response:
+            return await self._run(await request.text())
+
+        async def _run(self, sql: str) -> Response:
+            if services.sql is None:
+                return self.json({"error": "this worker has no SQL endpoint"}, status=404)
+            if not sql.strip():
+                return self.json({"error": "empty query: pass ?q=SELECT… or POST the query"}, status=400)
+            try:
+                result = await run_blocking(db_pool, services.sql, sql)
+            except Exception as exc:
+                return self.json({"error": str(exc)}, status=400)
+            return self.json(result)
+
+    app.luister_committer = committer  # type: ignore[attr-defined]
+    app.luister_state = state  # type: ignore[attr-defined]
+    return app
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+def decode_id(event: Event) -> str:
+    key = event.message.key
+    return key.decode("utf-8", "replace") if key else ""
+
+
+def batch_token(events: Sequence[Event]) -> str:
+    """Insert deduplication token of a batch: the same records read again in the same batch give the same token."""
+    spans: dict[tuple[str, int], list[int]] = {}
+    for e in events:
+        spans.setdefault((e.message.topic, e.message.partition), []).append(e.message.offset)
+    return ";".join(f"{t}/{p}/{min(o)}-{max(o)}" for (t, p), o in sorted(spans.items()))

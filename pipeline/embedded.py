@@ -1,0 +1,79 @@
+"""``luister run``: the whole pipeline in one process tree on loopback, for a laptop or a demo.
+
+The Tansu broker runs as a child process (it dies with us, even on SIGKILL), and the worker, the embedded
+ClickHouse engine, the web pages and the demo source live in this process. Configured
+``KAFKA_BOOTSTRAP_SERVERS`` / ``CLICKHOUSE_URL`` replace the embedded broker / engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import faust
+
+from pipeline.app import Services
+from pipeline.broker import EmbeddedBroker
+from pipeline.progress import progress_hook
+from pipeline.runner import AppHook, run_worker
+from pipeline.settings import Settings
+
+log = logging.getLogger("luister.run")
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    rate_per_s: float = 8.0
+    crisis_after_s: float = 90.0
+    limit: int | None = None
+    seed: int = 7
+
+
+def demo_hook(bootstrap_servers: str, topic: str, options: DemoOptions) -> AppHook:
+    """Publish the demo stream to the raw topic through the same sink real connectors use."""
+
+    def hook(app: faust.App, services: Services) -> None:
+        @app.task
+        async def demo_source() -> None:
+            from connectors.demo import DemoStream
+            from connectors.sink import KafkaMentionSink
+
+            stream = DemoStream(
+                seed=options.seed,
+                start=datetime.now(UTC),
+                rate_per_s=options.rate_per_s,
+                crisis_after_s=options.crisis_after_s,
+            )
+            async with KafkaMentionSink(bootstrap_servers, topic) as sink:
+                await stream.run(sink, realtime=True, limit=options.limit)
+            log.warning("demo source finished")
+
+    return hook
+
+
+def run_embedded(settings: Settings, demo: DemoOptions | None) -> int:
+    say = _say
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker: EmbeddedBroker | None = None
+    bootstrap = settings.kafka.bootstrap_servers
+    if bootstrap is None:
+        broker = EmbeddedBroker(log_dir=settings.data_dir / "broker").start()
+        bootstrap = broker.bootstrap_servers
+        say(f"broker: embedded Tansu on {bootstrap} (pid {broker.pid}, in-memory, log {broker.log_path})")
+    hooks: list[AppHook] = [progress_hook(say=say)]
+    if demo is not None:
+        hooks.append(demo_hook(bootstrap, settings.kafka.raw_topic, demo))
+        say(f"demo: {demo.rate_per_s:g} mentions/s, a complaint snowballs after {demo.crisis_after_s:g}s")
+    say('query meanwhile: luister sql "SELECT sentiment, count() FROM mentions_v GROUP BY sentiment"')
+    try:
+        return run_worker(settings, bootstrap, hooks=hooks, say=say)
+    finally:
+        if broker is not None:
+            broker.stop()
+            say("broker stopped")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)

