@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench-models eval train clean
+.PHONY: install run test lint typecheck bench bench-models eval train clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make install       create $(VENV) and install luister with its dev tools"
 	@echo "make run           install, then classify the bundled multilingual sample"
 	@echo "make test          install, then lint, type-check and run the test suite"
+	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make eval          sentiment macro-F1 per language on UMSAB validation (DATA=../shared/data/umsab)"
 
@@ -29,7 +30,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
-	$(BIN)/luister classify models/resources/sample_posts.jsonl --format table
+	$(BIN)/luister run
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,6 +41,9 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.bench_pipeline
 
 DATA ?= ../shared/data/umsab
 bench-models: install

@@ -72,14 +72,14 @@ class Worker:
 
     def start(self, wait: bool = True, timeout: float = 90) -> Worker:
         env = dict(self.env, LUISTER_WORKER__WEB_PORT=str(self.port))
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
         if wait:
             self.wait_healthy(timeout)
         return self
@@ -119,15 +119,36 @@ class Worker:
         assert response.status_code == 200, response.text
         return list(response.json()["rows"])
 
-    def metric(self, name: str) -> float:
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of the samples whose name starts with ``name`` and that carry every given label value."""
         response = httpx.get(f"{self.url}/metrics", timeout=5)
         assert response.status_code == 200, response.text[:500]
         text = response.text
+        wanted = [f'{k}="{v}"' for k, v in labels.items()]
         total = 0.0
         for line in text.splitlines():
             if line.startswith(name) and not line.startswith("#"):
-                total += float(line.rsplit(" ", 1)[1])
+                series, value = line.rsplit(" ", 1)
+                if all(w in series for w in wanted):
+                    total += float(value)
         return total
+
+    def health(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/health", timeout=5)
+        assert response.status_code == 200, response.text[:500]
+        return dict(response.json())
+
+    def log_text(self) -> str:
+        return self.log_path.read_bytes().decode("utf-8", "replace")
 
     def log_tail(self, n: int = 4000) -> str:
         return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
@@ -195,20 +216,81 @@ def make_mentions(n: int, start: int = 0, prefix: str = "t") -> list[Mention]:
     return out
 
 
-async def produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes]]) -> None:
+async def produce(
+    bootstrap: str, topic: str, records: Sequence[tuple[bytes | None, bytes | None]]
+) -> list[tuple[int, int]]:
+    """Send with acks=all; returns each record's ``(partition, offset)`` in order."""
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=16 * 1024 * 1024)
     await producer.start()
     try:
         futures = [await producer.send(topic, key=k, value=v) for k, v in records]
-        await asyncio.gather(*futures)
+        sent = await asyncio.gather(*futures)
     finally:
         await producer.stop()
+    return [(md.partition, md.offset) for md in sent]
 
 
-def produce_mentions(bootstrap: str, mentions: Sequence[Mention], topic: str = "mentions.raw") -> None:
-    asyncio.run(produce(bootstrap, topic, [(m.id.encode(), m.model_dump_json().encode()) for m in mentions]))
+def produce_mentions(
+    bootstrap: str, mentions: Sequence[Mention], topic: str = "mentions.raw"
+) -> list[tuple[int, int]]:
+    return asyncio.run(produce(bootstrap, topic, [(m.id.encode(), m.model_dump_json().encode()) for m in mentions]))
+
+
+def create_topics(bootstrap: str, partitions: int = 4) -> None:
+    """The luister topics as a worker with ``LUISTER_KAFKA__PARTITIONS=partitions`` creates them."""
+    from pipeline.settings import KafkaSettings
+    from pipeline.topics import ensure_topics, luister_topics
+
+    asyncio.run(ensure_topics(bootstrap, luister_topics(KafkaSettings(partitions=partitions))))
+
+
+@dataclass(frozen=True)
+class Record:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+async def _read_topic(bootstrap: str, topic: str, expect: int, timeout: float, settle: float) -> list[Record]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        await consumer.seek_to_beginning()
+        out: list[Record] = []
+        deadline = time.monotonic() + timeout
+        quiet_until = None
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            for tp, messages in batches.items():
+                for m in messages:
+                    out.append(Record(tp.partition, m.offset, m.key, m.value, {k: bytes(v) for k, v in m.headers}))
+            if len(out) >= expect:
+                # Keep reading a little longer: more records than expected is a failure the caller must see.
+                quiet_until = quiet_until or time.monotonic() + settle
+                if time.monotonic() >= quiet_until:
+                    break
+        return out
+    finally:
+        await consumer.stop()
+
+
+def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30, settle: float = 1.0) -> list[Record]:
+    """Every record of ``topic`` from the beginning: stops ``settle`` s after ``expect`` arrived, or at ``timeout``."""
+    return asyncio.run(_read_topic(bootstrap, topic, expect, timeout, settle))
 
 
 def wait_for(predicate: Any, timeout: float, what: str, every: float = 0.5) -> Any:
