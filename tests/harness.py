@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,10 @@ class Worker:
     log_path: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    log_via_pipe: bool = False
+    """Copy the output to ``log_path`` through a pipe, so the log file is not one of the worker's own files
+    (a test that limits the worker's file writes still gets its log)."""
+    _copier: threading.Thread | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -72,14 +77,14 @@ class Worker:
 
     def start(self, wait: bool = True, timeout: float = 90) -> Worker:
         env = dict(self.env, LUISTER_WORKER__WEB_PORT=str(self.port))
-        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=REPO,
-            )
+        command = [sys.executable, "-c", "from pipeline.cli import main; main()", "worker"]
+        if self.log_via_pipe:
+            self.proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=REPO)
+            self._copier = threading.Thread(target=_copy_output, args=(self.proc, self.log_path), daemon=True)
+            self._copier.start()
+        else:
+            with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+                self.proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         if wait:
             self.wait_healthy(timeout)
         return self
@@ -103,10 +108,13 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            return self.proc.wait(10)
+            code = self.proc.wait(10)
+        if self._copier is not None:
+            self._copier.join(10)
+        return code
 
     def stop(self) -> int:
         return self.signal(signal.SIGTERM)
@@ -151,6 +159,8 @@ class Worker:
         return self.log_path.read_bytes().decode("utf-8", "replace")
 
     def log_tail(self, n: int = 4000) -> str:
+        if not self.log_path.exists():
+            return ""
         return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
 
 
@@ -179,8 +189,8 @@ def new_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
     """``new_worker()`` → a started :class:`Worker` (same data dir and broker); all are killed at the end."""
     made: list[Worker] = []
 
-    def make(start: bool = True, **env: str) -> Worker:
-        w = Worker(dict(worker_env, **env), tmp_path / f"worker-{len(made)}.log")
+    def make(start: bool = True, log_via_pipe: bool = False, **env: str) -> Worker:
+        w = Worker(dict(worker_env, **env), tmp_path / f"worker-{len(made)}.log", log_via_pipe=log_via_pipe)
         made.append(w)
         return w.start() if start else w
 
@@ -188,6 +198,14 @@ def new_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
     for w in made:
         if w.proc is not None and w.proc.poll() is None:
             w.kill()
+
+
+def _copy_output(proc: subprocess.Popen[bytes], path: Path) -> None:
+    assert proc.stdout is not None
+    with path.open("ab") as log:
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
 
 
 def make_mentions(n: int, start: int = 0, prefix: str = "t") -> list[Mention]:
@@ -232,9 +250,7 @@ async def produce(
     return [(md.partition, md.offset) for md in sent]
 
 
-def produce_mentions(
-    bootstrap: str, mentions: Sequence[Mention], topic: str = "mentions.raw"
-) -> list[tuple[int, int]]:
+def produce_mentions(bootstrap: str, mentions: Sequence[Mention], topic: str = "mentions.raw") -> list[tuple[int, int]]:
     return asyncio.run(produce(bootstrap, topic, [(m.id.encode(), m.model_dump_json().encode()) for m in mentions]))
 
 
@@ -244,6 +260,26 @@ def create_topics(bootstrap: str, partitions: int = 4) -> None:
     from pipeline.topics import ensure_topics, luister_topics
 
     asyncio.run(ensure_topics(bootstrap, luister_topics(KafkaSettings(partitions=partitions))))
+
+
+async def _committed(bootstrap: str, group: str, topic: str, partitions: int) -> dict[int, int]:
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        # Tansu cannot encode the answer for a whole group: name the partitions (platform facts).
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        answer = await admin.list_consumer_group_offsets(group, partitions=tps)
+    finally:
+        await admin.close()
+    return {tp.partition: meta.offset for tp, meta in answer.items() if meta.offset >= 0}
+
+
+def committed_offsets(bootstrap: str, topic: str, partitions: int = 4, group: str = "luister") -> dict[int, int]:
+    """The group's committed offsets of ``topic``: partition → next offset (partitions without one left out)."""
+    return asyncio.run(_committed(bootstrap, group, topic, partitions))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,18 @@ machine-friendly code and ``detail`` a human sentence; the caller dead-letters t
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from pipeline.schema import Mention
 
 DEFAULT_MAX_BYTES = 1_000_000
+EARLIEST_CREATED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_CREATED_AT = datetime(2106, 2, 7, tzinfo=UTC)
+"""``created_at`` must lie in [EARLIEST, LATEST): the rollups key minutes as ``DateTime`` (unsigned 32-bit seconds
+since 1970). A mention outside it would make every rollup refresh of its batch fail, and the sink would retry that
+batch forever: one record would stop every partition of the worker. So it is dead-lettered here instead."""
 
 
 class InvalidMessage(Exception):  # noqa: N818 - arroyo's name for the same idea
@@ -42,6 +48,12 @@ def decode_mention(value: bytes | None, key: bytes | None = None, max_bytes: int
         mention = Mention.model_validate(data)
     except ValidationError as exc:
         raise InvalidMessage("schema", _summarise(exc)) from None
+    if not EARLIEST_CREATED_AT <= mention.created_at < LATEST_CREATED_AT:
+        raise InvalidMessage(
+            "schema",
+            f"created_at: {mention.created_at.isoformat()} is outside the storable range "
+            f"[{EARLIEST_CREATED_AT.date()}, {LATEST_CREATED_AT.date()})",
+        )
     if key is not None and key.decode("utf-8", "replace") != mention.id:
         raise InvalidMessage("key_mismatch", f"record key {key[:80]!r} is not the mention id {mention.id[:80]!r}")
     return mention
