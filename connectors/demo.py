@@ -18,7 +18,6 @@ not part of the :class:`~pipeline.schema.Mention`: no real connector could know 
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import math
 import random
@@ -32,7 +31,7 @@ from typing import Literal, Self, TypeVar
 from connectors.demo_corpus import LANGS, TEMPLATES, Intent, Lang, Template, TemplateKind
 from connectors.demo_platforms import SOCIAL, Location, Persona, Platform, PlatformKit
 from connectors.demo_text import DemoBrand, TextKit
-from connectors.pacing import Pacer
+from connectors.pacing import Pacer, send_paced
 from connectors.sink import MentionSink
 from pipeline.schema import MatchType, Mention, Sentiment, mention_id, utcnow
 
@@ -274,20 +273,8 @@ class DemoStream:
         then match the wall clock at ``speed`` 1; a ``start`` in the past is caught up at once (history for the
         dashboards), then followed live. Without ``realtime`` mentions go out as fast as the sink accepts them.
         """
-        if limit is not None and limit <= 0:
-            return 0
         pacer = Pacer(speed, origin=utcnow()) if realtime else None
-        sent = 0
-        for mention in in_fetch_order(self):
-            if pacer is not None:
-                await pacer.wait_until(mention.fetched_at)
-            await sink.send(mention)
-            sent += 1
-            if limit is not None and sent >= limit:
-                break
-            if pacer is None and sent % 256 == 0:
-                await asyncio.sleep(0)  # let the sink's and others' tasks run
-        return sent
+        return await send_paced(in_fetch_order(self), sink, pacer, limit)
 
     # --- the simulation ----------------------------------------------------------------------------------------
 

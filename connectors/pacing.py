@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connectors.sink import MentionSink
+    from pipeline.schema import Mention
 
 
 class Pacer:
@@ -32,3 +38,21 @@ class Pacer:
         delay = due - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
+
+
+async def send_paced(mentions: Iterable[Mention], sink: MentionSink, pacer: Pacer | None, limit: int | None) -> int:
+    """Send ``mentions`` to ``sink``, each held until ``pacer`` reaches its ``fetched_at`` (None: as fast as the sink
+    accepts them), at most ``limit``; returns how many were sent."""
+    if limit is not None and limit <= 0:
+        return 0
+    sent = 0
+    for mention in mentions:
+        if pacer is not None:
+            await pacer.wait_until(mention.fetched_at)
+        await sink.send(mention)
+        sent += 1
+        if limit is not None and sent >= limit:
+            break
+        if pacer is None and sent % 256 == 0:
+            await asyncio.sleep(0)  # let the sink's and others' tasks run
+    return sent

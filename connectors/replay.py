@@ -7,7 +7,6 @@ in :attr:`JsonlReplay.bad`) and skipped, never fatal: a recording with a few bro
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import logging
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from connectors.pacing import Pacer
+from connectors.pacing import Pacer, send_paced
 from connectors.sink import MentionSink
 from pipeline.schema import Mention
 
@@ -81,19 +80,7 @@ class JsonlReplay:
         clock that starts at the first mention's ``fetched_at`` and runs ``speed`` times faster than real time
         (records out of order go out at once). Without it, as fast as the sink accepts them.
         """
-        if limit is not None and limit <= 0:
-            return 0
-        pacer = Pacer(speed) if realtime else None
-        sent = 0
-        for mention in self:
-            if pacer is not None:
-                await pacer.wait_until(mention.fetched_at)
-            await sink.send(mention)
-            sent += 1
-            if limit is not None and sent >= limit:
-                break
-            if pacer is None and sent % 256 == 0:
-                await asyncio.sleep(0)  # let the sink's and others' tasks run
+        sent = await send_paced(self, sink, Pacer(speed) if realtime else None, limit)
         if self.bad_count:
             log.warning("replay of %s skipped %d bad line(s)", self.path, self.bad_count)
         return sent
