@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 help:
 	@echo "make install       create $(VENV) and install luister with its dev tools"
-	@echo "make run           install, then classify the bundled multilingual sample"
+	@echo "make run           install, then run the whole pipeline on the embedded broker and engine (luister run)"
 	@echo "make test          install, then lint, type-check and run the test suite"
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"

@@ -73,6 +73,8 @@ class WorkerState:
     started_at: float = field(default_factory=time.time)
     last_write_at: float | None = None
     last_write_error: str | None = None
+    enriched: int = 0
+    written: int = 0
     invalid: InvalidShare = field(default_factory=InvalidShare)
 
 
@@ -186,6 +188,7 @@ def create_app(services: Services) -> faust.App:
             metrics.model_batch_seconds.observe(time.perf_counter() - started)
             metrics.model_batch_size.observe(len(fresh))
             metrics.enriched.inc(len(enriched))
+            state.enriched += len(enriched)
             for e in enriched:
                 metrics.stage_latency.labels("created_to_ingested").observe(
                     max((e.ingested_at - e.mention.created_at).total_seconds(), 0)
@@ -260,6 +263,7 @@ def create_app(services: Services) -> faust.App:
             metrics.insert_seconds.observe(time.perf_counter() - started)
             metrics.insert_batch_size.observe(len(rows))
             metrics.written.inc(len(rows))
+            state.written += len(rows)
             now = utcnow()
             for e in rows:
                 metrics.stage_latency.labels("enriched_to_queryable").observe(
@@ -309,6 +313,9 @@ def create_app(services: Services) -> faust.App:
                 "last_write_at": state.last_write_at,
                 "last_error": state.last_write_error,
                 "invalid_share": round(state.invalid.share, 4),
+                # Cheap progress for scripts that poll (the benchmark): /metrics costs more to render.
+                "enriched": state.enriched,
+                "written": state.written,
                 "committed": {f"{t}/{p}": o for (t, p), o in committer.committed.items()},
             }
             if services.extra_status is not None:
