@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -64,6 +64,11 @@ class Batch:
     """The cursor once this batch is durable; ``None`` leaves the saved cursor as it is."""
     fetched: int = 0
     """Payload items read from the platform for this batch (mentions + rejects + items skipped as irrelevant)."""
+    on_durable: Callable[[], None] | None = None
+    """Called by the runner once the batch is acknowledged by the broker and its state saved (a webhook receiver
+    answers 200 only then, so the platform re-delivers what we did not keep)."""
+    newest: datetime | None = None
+    """Newest ``created_at`` the platform showed in this batch (for the lag metric), also when nothing matched."""
 
 
 class Connector(abc.ABC):
