@@ -44,6 +44,19 @@ MAX_WAIT_S = 900.0
 """Longest single wait we accept from a Retry-After / reset header (a misconfigured server may say a day)."""
 
 
+class _RedactHttpxUrls(logging.Filter):
+    """httpx logs every request at INFO with its full URL; some APIs take their key in the query (YouTube's
+    ``key=``), so the query string is cut from those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(redact(str(a)) if isinstance(a, httpx.URL) else a for a in record.args)
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactHttpxUrls())
+
+
 class FetchError(RuntimeError):
     """Every attempt failed (network error, 429 or 5xx); ``kind`` is ``network``, ``rate_limited`` or ``http_5xx``."""
 
@@ -78,11 +91,12 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
 def rate_limit_reset_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds until the quota resets when the response says none is left, else ``None``.
 
-    Understands ``x-ratelimit-remaining``/``x-ratelimit-reset`` (X, Reddit, Mastodon, GitHub style: the reset is
-    epoch seconds, an ISO date (Mastodon) or seconds from now) and ``ratelimit-remaining``/``ratelimit-reset``.
+    Understands ``x-ratelimit-remaining``/``x-ratelimit-reset`` (Reddit, Mastodon, GitHub style: the reset is
+    epoch seconds, an ISO date (Mastodon) or seconds from now), X's ``x-rate-limit-remaining``/``x-rate-limit-reset``
+    (epoch seconds) and ``ratelimit-remaining``/``ratelimit-reset``.
     """
     now = now if now is not None else time.time()
-    for prefix in ("x-ratelimit-", "ratelimit-"):
+    for prefix in ("x-ratelimit-", "x-rate-limit-", "ratelimit-"):
         remaining = headers.get(prefix + "remaining")
         reset = headers.get(prefix + "reset")
         if remaining is None or reset is None:
