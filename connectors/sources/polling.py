@@ -30,6 +30,14 @@ class SourceAuthError(RuntimeError):
     """The platform refused our credentials (401/403): a configuration problem that retrying will not fix."""
 
 
+class QuotaExhaustedError(RuntimeError):
+    """The platform's quota is used up until ``wait_s`` from now (YouTube's daily quota): wait, do not crash."""
+
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
 class PollingConnector(Connector):
     """A source that asks the platform for news every ``poll_interval_s``."""
 
@@ -61,18 +69,30 @@ class PollingConnector(Connector):
                     yield batch
             except FetchError as error:
                 log.warning("%s: poll failed, retrying in %.0fs: %s", self.name, self.poll_interval_s, error)
+            except QuotaExhaustedError as error:
+                log.warning("%s: %s; waiting %.0fs", self.name, error, error.wait_s)
+                await self.sleep(error.wait_s)
+                continue
             await self.sleep(self.poll_interval_s)
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    def check_quota(self, response: httpx.Response) -> None:
+        """Raise :class:`QuotaExhaustedError` when ``response`` says the quota is used up (platform-specific)."""
+
     async def get_json(
         self, url: str, *, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> tuple[Any, Rejected | None, httpx.Response]:
-        """GET ``url`` and decode JSON. Retryable failures raise :class:`FetchError` (from the client); 401/403
-        raise :class:`SourceAuthError`; another non-2xx or a body that is not JSON comes back as a
-        :class:`Rejected` (``http_<status>``, ``html_error_page``, ``not_json``) for the caller to dead-letter."""
+        """GET ``url`` and decode JSON.
+
+        Retryable failures raise :class:`FetchError` (from the client); a used-up quota raises
+        :class:`QuotaExhaustedError` (see :meth:`check_quota`); other 401/403 raise :class:`SourceAuthError`;
+        another non-2xx or a body that is not JSON comes back as a :class:`Rejected` (``http_<status>``,
+        ``html_error_page``, ``not_json``) for the caller to dead-letter.
+        """
         response = await self.http.get(url, params=params, headers=headers)
+        self.check_quota(response)
         if response.status_code in (401, 403):
             raise SourceAuthError(f"{self.name}: {redact(url)} answered {response.status_code}: check the credentials")
         if not 200 <= response.status_code < 300:

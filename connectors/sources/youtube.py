@@ -1,0 +1,187 @@
+"""YouTube (Data API v3): new videos matching search terms, and new comments on followed videos.
+
+- ``GET /youtube/v3/search?part=snippet&type=video&q=&order=date&publishedAfter=&pageToken=`` per term: newest
+  first, ``pageToken`` pages backwards, so the cursor (newest ``publishedAt``) is saved only by a walk's last batch.
+- ``GET /youtube/v3/commentThreads?part=snippet&videoId=&order=time&pageToken=`` per followed video: newest
+  first; the walk stops at the first comment not newer than the saved one.
+
+The API key travels as the ``key=`` query parameter (the API's only way); it never reaches the logs
+(:func:`connectors.http.redact`, and the httpx log filter in :mod:`connectors.http`). Quota: ``search.list``
+costs 100 units of the default 10,000 a day, hence the 15-minute default interval. A 403 ``quotaExceeded`` (or
+``dailyLimitExceeded``) waits until the quota resets at midnight Pacific time instead of failing; a 403
+``rateLimitExceeded`` waits one interval.
+
+State: ``{"search": {term: ISO time}, "comments": {video id: ISO time}}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from connectors.base import Batch, Rejected
+from connectors.http import PoliteClient
+from connectors.sources.payloads import decode_json_response, newest, parse_time
+from connectors.sources.polling import PollingConnector, QuotaExhaustedError, Sleep
+from connectors.sources.secrets import require_secret
+from connectors.sources.youtube_item import comment_thread_to_mention, video_to_mention
+from pipeline.schema import Mention, utcnow
+
+SOURCE = "youtube"
+QUOTA_TZ = ZoneInfo("America/Los_Angeles")
+_DAILY = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+
+
+class YouTubeConfig(BaseModel):
+    """Options of a YouTube source. The API key is read from the environment or a file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field("https://www.googleapis.com", pattern=r"^https?://[^/]+")
+    search_terms: list[str] = Field(default_factory=list)
+    video_ids: list[str] = Field(default_factory=list, description="videos (usually the brand's) to follow comments on")
+    brand_channels: list[str] = Field(default_factory=list, description="channel ids that are the brand itself")
+    poll_interval_s: float = Field(900.0, gt=0)
+    lookback_minutes: float = Field(60.0, gt=0)
+    max_results: int = Field(50, ge=1, le=50)
+    max_pages_per_round: int = Field(5, ge=1)
+    timeout_s: float = Field(20.0, gt=0)
+    api_key_env: str = "YOUTUBE_API_KEY"
+    api_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _something_to_follow(self) -> YouTubeConfig:
+        if not [t for t in self.search_terms if t.strip()] and not self.video_ids:
+            raise ValueError("give search_terms or video_ids")
+        return self
+
+
+class YouTubeConnector(PollingConnector):
+    source = SOURCE
+
+    def __init__(
+        self,
+        config: YouTubeConfig,
+        name: str | None = None,
+        *,
+        api_key: SecretStr,
+        http: PoliteClient | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(
+            name,
+            lookback=timedelta(minutes=config.lookback_minutes),
+            poll_interval_s=config.poll_interval_s,
+            http=http or PoliteClient(timeout_s=config.timeout_s, sleep=sleep),
+            sleep=sleep,
+        )
+        self.config = config
+        self.base_url = config.base_url.rstrip("/") + "/youtube/v3"
+        self._api_key = api_key
+        self._clock = clock
+
+    def check_quota(self, response: httpx.Response) -> None:
+        if response.status_code != 403:
+            return
+        body, _ = decode_json_response(response)
+        errors = body.get("error", {}).get("errors", []) if isinstance(body, dict) else []
+        reasons = {e.get("reason") for e in errors if isinstance(e, dict)}
+        if reasons & _DAILY:
+            raise QuotaExhaustedError("YouTube daily quota exhausted", seconds_until_quota_reset(self._clock()))
+        if "rateLimitExceeded" in reasons:
+            raise QuotaExhaustedError("YouTube rate limit exceeded", self.poll_interval_s)
+
+    async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
+        for term in (t.strip() for t in self.config.search_terms if t.strip()):
+            params = {"part": "snippet", "type": "video", "q": term, "order": "date"}
+            async for batch in self._walk("search", term, "/search", params, "publishedAfter", state):
+                state = batch.state or state
+                yield batch
+        for video_id in self.config.video_ids:
+            params = {"part": "snippet", "videoId": video_id, "order": "time", "textFormat": "plainText"}
+            async for batch in self._walk("comments", video_id, "/commentThreads", params, None, state):
+                state = batch.state or state
+                yield batch
+
+    async def _walk(
+        self, section: str, key: str, path: str, params: dict[str, Any], since_param: str | None, state: dict[str, Any]
+    ) -> AsyncIterator[Batch]:
+        """Newest-first pages back to the saved time; the last batch saves the newest time of the walk."""
+        saved = parse_time(state.get(section, {}).get(key))
+        since = saved or self.start_time(self._clock())
+        query = {**params, "maxResults": self.config.max_results if section == "search" else 100}
+        if since_param:
+            query[since_param] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        walk_newest = saved
+        for page in range(self.config.max_pages_per_round):
+            body, rejected, _ = await self.get_json(
+                self.base_url + path, params={**query, "key": self._api_key.get_secret_value()}
+            )
+            if rejected is None and not (isinstance(body, dict) and isinstance(body.get("items"), list)):
+                rejected = Rejected.of("bad_type", f"{path} answer without an 'items' list", body)
+            if rejected is not None:
+                yield Batch(rejected=[rejected], fetched=1)
+                return
+            batch, reached_saved = self._items(section, body["items"], since)
+            for mention in batch.mentions:
+                walk_newest = newest(walk_newest, mention.created_at)
+            token = body.get("nextPageToken")
+            last = (
+                reached_saved
+                or not isinstance(token, str)
+                or not body["items"]
+                or page == self.config.max_pages_per_round - 1
+            )
+            if last and walk_newest is not None and walk_newest != saved:
+                iso = walk_newest.isoformat().replace("+00:00", "Z")
+                batch.state = {**state, section: {**state.get(section, {}), key: iso}}
+            yield batch
+            if last:
+                return
+            query["pageToken"] = token
+
+    def _items(self, section: str, items: list[Any], since: datetime) -> tuple[Batch, bool]:
+        """A page as a batch (items older than ``since`` left out) and whether it reached ``since``."""
+        batch = Batch(fetched=len(items))
+        fetched_at, reached = utcnow(), False
+        brands = frozenset(self.config.brand_channels)
+        for item in items:
+            result: Mention | Rejected
+            if section == "search":
+                result = video_to_mention(item, source=self.name, fetched_at=fetched_at)
+            else:
+                result = comment_thread_to_mention(item, source=self.name, fetched_at=fetched_at, brand_channels=brands)
+            if isinstance(result, Rejected):
+                batch.rejected.append(result)
+                continue
+            batch.newest = newest(batch.newest, result.created_at)
+            if result.created_at < since:
+                reached = True
+                continue
+            batch.mentions.append(result)
+        return batch, reached
+
+
+def seconds_until_quota_reset(now: datetime) -> float:
+    """Seconds from ``now`` to the next midnight in Pacific time (when YouTube resets daily quotas), plus a minute."""
+    local = now.astimezone(QUOTA_TZ)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), QUOTA_TZ)
+    return (midnight - local).total_seconds() + 60
+
+
+def build(name: str, options: Mapping[str, Any]) -> YouTubeConnector:
+    """A YouTube source from its options (``search_terms`` and/or ``video_ids``); the API key must be set."""
+    try:
+        config = YouTubeConfig.model_validate(dict(options))
+    except ValidationError as error:
+        raise ValueError(f"youtube {name}: invalid options: {error}") from None
+    key = require_secret("YouTube API key", config.api_key_env, config.api_key_file)
+    return YouTubeConnector(config, name, api_key=key)
