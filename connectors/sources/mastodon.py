@@ -29,7 +29,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from connectors.base import Batch, Rejected
-from connectors.http import PoliteClient
+from connectors.http import FetchError, PoliteClient
 from connectors.sources.mastodon_status import status_id_key, status_to_mention
 from connectors.sources.polling import PollingConnector, Sleep
 from connectors.sources.secrets import read_secret
@@ -107,10 +107,13 @@ class MastodonConnector(PollingConnector):
             return
         current: dict[str, Any] = dict(state)
         while True:
-            async for batch in self._stream_session(current):
-                if batch.state is not None:
-                    current = batch.state
-                yield batch
+            try:
+                async for batch in self._stream_session(current):
+                    if batch.state is not None:
+                        current = batch.state
+                    yield batch
+            except FetchError as error:
+                log.warning("%s: catch-up failed, reconnecting: %s", self.name, error)
             await self.sleep(min(self.poll_interval_s, 5.0))
 
     async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:

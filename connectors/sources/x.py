@@ -28,7 +28,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from connectors.base import Batch, Rejected
-from connectors.http import PoliteClient, redact
+from connectors.http import FetchError, PoliteClient, redact
 from connectors.sources.payloads import newest
 from connectors.sources.polling import PollingConnector, Sleep, SourceAuthError
 from connectors.sources.secrets import require_secret
@@ -108,6 +108,8 @@ class XConnector(PollingConnector):
                     yield batch
             except httpx.TransportError as error:
                 log.warning("%s: stream ended: %s", self.name, type(error).__name__)
+            except FetchError as error:
+                log.warning("%s: catch-up failed, reconnecting: %s", self.name, error)
             await self.sleep(self.config.stream_reconnect_s)
 
     async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:

@@ -213,7 +213,7 @@ async def test_streaming_connects_first_then_catches_up_then_streams(fake: FakeP
         f"event: update\ndata: {json.dumps(live[1])[:30]}",  # cut off mid-event, never dispatched
     ]
     fake.script("/api/v1/streaming/hashtag", Reply(chunks=events, content_type="text/event-stream", chunk_gap_s=0.05))
-    fake.fallback("/api/v1/streaming/hashtag", Reply(chunks=[], content_type="text/event-stream", hold_s=5))
+    fake.fallback("/api/v1/streaming/hashtag", Reply(chunks=[], content_type="text/event-stream", hold_s=1))
     source = connector(fake, stream=True, stream_batch_wait_s=0.5)
     batches = await take(source, {}, 3)
     await source.aclose()

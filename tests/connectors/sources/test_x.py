@@ -166,7 +166,7 @@ async def test_stream_connects_first_catches_up_then_reads_lines(fake: FakePlatf
     fake.script(SEARCH, page([caught]))
     fake.fallback(SEARCH, page([]))
     chunks = ["\r\n", line(live[0]) + "\r\n", "\r\n", "{oops\r\n", line(live[1]) + "\r\n"]
-    fake.script(STREAM, Reply(chunks=chunks, content_type="application/json", hold_s=5))
+    fake.script(STREAM, Reply(chunks=chunks, content_type="application/json", hold_s=1))
     source = connector(fake, stream=True)
     batches = await take(source, {"since_id": "1"}, 4)
     await source.aclose()
