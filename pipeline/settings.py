@@ -74,6 +74,9 @@ class WorkerSettings(BaseModel):
     insert_batch: int = Field(5000, ge=1, description="rows per ClickHouse insert (at most)")
     insert_within_s: float = Field(1.0, gt=0, description="about one insert per this many seconds per table")
     dedup_window: int = Field(100_000, ge=0, description="recent mention ids remembered per worker to drop duplicates")
+    commit_interval_s: float = Field(
+        1.0, gt=0, description="commit finished offsets at most this often (and always on revocation/shutdown)"
+    )
     max_invalid_ratio: float = Field(0.5, ge=0, le=1, description="warn loudly above this share of invalid mentions")
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=0, description="health, metrics and read-only SQL; 0 picks a free port")
