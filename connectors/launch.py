@@ -43,12 +43,12 @@ def brand_filter(path: Path | None) -> Select | None:
 
 def build_all(configs: Sequence[ConnectorConfig]) -> list[Connector]:
     """Connectors from the settings' list; names must be unique (they key the cursors and metrics)."""
-    from connectors.registry import build_connector
+    from connectors.registry import SourceError, build_connector
 
     connectors = [build_connector(c.source, c.name, c.options) for c in configs]
     names = [c.name for c in connectors]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
-        raise ValueError(f"connector names must be unique; repeated: {', '.join(duplicates)}")
+        raise SourceError(f"connector names must be unique; repeated: {', '.join(duplicates)}")
     return connectors
 
 

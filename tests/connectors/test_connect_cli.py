@@ -176,3 +176,41 @@ def test_settings_file_with_env_overrides(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("LUISTER_CONFIG", str(tmp_path / "nope.yaml"))
     with pytest.raises(SettingsFileError):
         load_settings()
+
+
+def test_luister_run_starts_configured_connectors_and_the_demo_only_without_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.embedded
+
+    for key in [k for k in os.environ if k.startswith(("LUISTER_", "KAFKA_"))]:
+        monkeypatch.delenv(key)
+    calls: list[tuple[list[str], bool]] = []
+
+    def fake_run_embedded(settings: object, demo: object) -> int:
+        calls.append(([c.source for c in settings.connectors], demo is not None))  # type: ignore[attr-defined]
+        return 0
+
+    monkeypatch.setattr(pipeline.embedded, "run_embedded", fake_run_embedded)
+    with_connectors = tmp_path / "with.yaml"
+    with_connectors.write_text("connectors:\n  - {source: replay, options: {path: x.jsonl}}\n", encoding="utf-8")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("kafka: {partitions: 2}\n", encoding="utf-8")
+    runner = CliRunner()
+    for args in (
+        ["--config", str(with_connectors)],
+        ["--config", str(with_connectors), "--demo"],
+        ["--config", str(empty)],
+        ["--config", str(empty), "--no-demo"],
+    ):
+        result = runner.invoke(main, ["run", "--data-dir", str(tmp_path / "data"), *args])
+        assert result.exit_code == 0, result.output
+    assert calls == [(["replay"], False), (["replay"], True), ([], True), ([], False)]
+
+
+def test_luister_run_refuses_a_bad_connector_before_starting_anything(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("connectors:\n  - {source: demo, name: a}\n  - {source: demo, name: a}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--data-dir", str(tmp_path / "data"), "--config", str(config)])
+    assert result.exit_code != 0 and "connector names must be unique; repeated: a" in result.output
+    assert not (tmp_path / "data" / "broker").exists(), "no broker was started"
