@@ -30,6 +30,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from pipeline.deadletter import deadletter_headers
 from pipeline.metrics import PipelineMetrics
 from pipeline.schema import EnrichedMention, Mention, utcnow
 from pipeline.settings import Settings
@@ -43,10 +44,6 @@ from pipeline.steps.isolate import write_isolating
 log = logging.getLogger("luister.worker")
 
 Event = EventT[bytes]
-
-DLQ_REASON = "x-luister-reason"
-DLQ_DETAIL = "x-luister-detail"
-DLQ_ORIGIN = "x-luister-origin"
 
 
 class Writer(Protocol):
@@ -150,11 +147,7 @@ def create_app(services: Services) -> faust.App:
         msg = event.message
         metrics.deadlettered.labels(reason).inc()
         log.warning("dead-lettered %s[%d]@%d: %s: %s", msg.topic, msg.partition, msg.offset, reason, detail)
-        headers = [
-            (DLQ_REASON, reason.encode()),
-            (DLQ_DETAIL, detail.encode("utf-8", "replace")[:2000]),
-            (DLQ_ORIGIN, f"{msg.topic}/{msg.partition}/{msg.offset}".encode()),
-        ]
+        headers = deadletter_headers(reason, detail, f"{msg.topic}/{msg.partition}/{msg.offset}")
         fut: Awaitable[Any] = await dlq_topic.send(key=msg.key, value=msg.value, headers=headers, force=True)
         return fut
 
