@@ -155,7 +155,9 @@ class PollingConnector(Connector, abc.ABC):
     @property
     def http(self) -> PoliteClient:
         if self._http is None:
-            self._http = PoliteClient(headers=self.default_headers(), timeout_s=self.options.timeout_s)
+            self._http = PoliteClient(
+                headers=self.default_headers(), timeout_s=self.options.timeout_s, on_wait=self.report_wait
+            )
         return self._http
 
     def default_headers(self) -> dict[str, str]:
