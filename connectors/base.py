@@ -86,6 +86,17 @@ class Connector(abc.ABC):
     def batches(self, state: State) -> AsyncIterator[Batch]:
         """Yield batches from the saved cursor ``state`` on, until cancelled."""
 
+    def attach(self, on_wait: Callable[[str, float], None] | None) -> None:
+        """Called by the runner before :meth:`batches`: waits of this connector's HTTP client (``rate_limit`` or
+        ``backoff``, in seconds) are reported to ``on_wait`` from now on (metrics)."""
+        self._wait_listener = on_wait
+
+    def report_wait(self, kind: str, seconds: float) -> None:
+        """Pass as ``PoliteClient(on_wait=self.report_wait)``: forwards to whatever the runner attached, if anything."""
+        listener: Callable[[str, float], None] | None = getattr(self, "_wait_listener", None)
+        if listener is not None:
+            listener(kind, seconds)
+
     async def aclose(self) -> None:
         """Release clients and sockets. Called once by the runner, also after an error or Ctrl-C."""
         return None

@@ -27,7 +27,8 @@ class Pacer:
         self._origin = origin
         self._wall_origin: float | None = None
 
-    async def wait_until(self, at: datetime) -> None:
+    def delay(self, at: datetime) -> float:
+        """Seconds until ``at`` comes round (0 when it has passed); starts the clock on the first call."""
         loop = asyncio.get_running_loop()
         if self._wall_origin is None:
             self._wall_origin = loop.time()
@@ -35,7 +36,10 @@ class Pacer:
                 self._origin = at
         assert self._origin is not None
         due = self._wall_origin + (at - self._origin).total_seconds() / self.speed
-        delay = due - loop.time()
+        return max(due - loop.time(), 0.0)
+
+    async def wait_until(self, at: datetime) -> None:
+        delay = self.delay(at)
         if delay > 0:
             await asyncio.sleep(delay)
 

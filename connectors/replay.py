@@ -115,3 +115,13 @@ def _summary(error: ValidationError, limit: int = 3) -> str:
         parts.append(f"{where}: {detail['msg']}")
     more = error.error_count() - limit
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def open_recording(path: Path | str) -> IO[bytes]:
+    """The recording for reading in binary (transparently gunzipped when it ends in ``.gz``)."""
+    return _open(Path(path), "rb")
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """A one-line summary of why a record is not a valid mention (its first few field errors)."""
+    return _summary(error)

@@ -7,6 +7,7 @@ Record format on the raw topic (what ``pipeline.steps.decode`` expects): key = `
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -120,8 +121,11 @@ class KafkaMentionSink:
         """Hand one mention to the producer, keyed by its id; waits while ``max_in_flight`` are unacknowledged."""
         await self.send_raw(mention.id.encode("utf-8"), mention.model_dump_json().encode("utf-8"))
 
-    async def send_raw(self, key: bytes | None, value: bytes) -> None:
-        """Send arbitrary bytes to the topic (tests inject malformed records with it). Same contract as ``send``.
+    async def send_raw(
+        self, key: bytes | None, value: bytes, *, headers: Sequence[tuple[str, bytes]] | None = None
+    ) -> None:
+        """Send arbitrary bytes (and record headers) to the topic: dead letters, and malformed records in tests.
+        Same contract as ``send``.
 
         An error raised while handing over (record too large, producer closed) is counted in ``failed`` and
         re-raised here; it does not make the next :meth:`flush` raise, since the caller has already seen it.
@@ -130,7 +134,9 @@ class KafkaMentionSink:
             raise RuntimeError("KafkaMentionSink is not started: use 'async with' or call start()")
         await self._slots.acquire()
         try:
-            future: asyncio.Future[Any] = await self._producer.send(self.topic, value=value, key=key)
+            future: asyncio.Future[Any] = await self._producer.send(
+                self.topic, value=value, key=key, headers=list(headers) if headers else None
+            )
         except BaseException as error:
             self._slots.release()
             if not isinstance(error, asyncio.CancelledError):

@@ -30,6 +30,7 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from pipeline.deadletter import deadletter_headers
 from pipeline.metrics import PipelineMetrics
 from pipeline.schema import EnrichedMention, Mention, utcnow
 from pipeline.settings import Settings
@@ -38,14 +39,11 @@ from pipeline.steps.decode import InvalidMessage, decode_mention
 from pipeline.steps.dedup import RecentMentions
 from pipeline.steps.enrich import Enricher
 from pipeline.steps.guard import InvalidShare
+from pipeline.steps.isolate import write_isolating
 
 log = logging.getLogger("luister.worker")
 
 Event = EventT[bytes]
-
-DLQ_REASON = "x-luister-reason"
-DLQ_DETAIL = "x-luister-detail"
-DLQ_ORIGIN = "x-luister-origin"
 
 
 class Writer(Protocol):
@@ -117,7 +115,22 @@ def create_app(services: Services) -> faust.App:
         consumer: Any = app.consumer
         return bool(await consumer._commit({TP(t, p): o for (t, p), o in offsets.items()}))
 
-    committer = OffsetCommitter(commit, interval=1.0)
+    committer = OffsetCommitter(commit, interval=w.commit_interval_s)
+
+    async def commit_pending(reason: str) -> None:
+        try:
+            await committer.commit_now()
+        except Exception as exc:  # the batch is redone by whoever gets the partition: at-least-once, no loss
+            log.warning("could not commit finished offsets on %s: %r", reason, exc)
+
+    async def commit_before_revocation(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await commit_pending("partition revocation")
+
+    async def commit_before_shutdown(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await commit_pending("shutdown")
+
+    cast(Any, app.on_partitions_revoked).connect(commit_before_revocation)  # mode types want a positional-only sender
+    cast(Any, app.on_before_shutdown).connect(commit_before_shutdown)
 
     async def run_blocking(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
@@ -134,11 +147,7 @@ def create_app(services: Services) -> faust.App:
         msg = event.message
         metrics.deadlettered.labels(reason).inc()
         log.warning("dead-lettered %s[%d]@%d: %s: %s", msg.topic, msg.partition, msg.offset, reason, detail)
-        headers = [
-            (DLQ_REASON, reason.encode()),
-            (DLQ_DETAIL, detail.encode("utf-8", "replace")[:2000]),
-            (DLQ_ORIGIN, f"{msg.topic}/{msg.partition}/{msg.offset}".encode()),
-        ]
+        headers = deadletter_headers(reason, detail, f"{msg.topic}/{msg.partition}/{msg.offset}")
         fut: Awaitable[Any] = await dlq_topic.send(key=msg.key, value=msg.value, headers=headers, force=True)
         return fut
 
@@ -239,26 +248,39 @@ def create_app(services: Services) -> faust.App:
             await handle_raw(events)
 
     # -------------------------------------------------------------------------------------------- sink
+    async def write_rows(pairs: Sequence[tuple[Event, EnrichedMention]], token: str) -> None:
+        try:
+            await run_blocking(db_pool, services.writer.write, [row for _, row in pairs], token)
+        except Exception:
+            metrics.write_errors.inc()
+            raise
+
+    async def insert_failed(exc: BaseException, attempt: int) -> None:
+        delay = min(0.2 * 2**attempt, 30.0)
+        log.error("ClickHouse insert failed (%r); retrying in %.1fs without committing", exc, delay)
+        state.last_write_error = f"ClickHouse insert: {exc!r}"
+        await asyncio.sleep(delay)
+
     async def handle_enriched(events: Sequence[Event]) -> None:
-        rows: list[EnrichedMention] = []
+        pairs: list[tuple[Event, EnrichedMention]] = []
         dlq_sends: list[Awaitable[Any]] = []
         for event in events:
             try:
-                rows.append(EnrichedMention.model_validate_json(event.message.value or b""))
+                pairs.append((event, EnrichedMention.model_validate_json(event.message.value or b"")))
             except ValidationError as exc:
                 dlq_sends.append(await dead_letter(event, "enriched_schema", str(exc)[:500]))
         token = batch_token(events)
+        rows = [row for _, row in pairs]
         if rows:
             started = time.perf_counter()
-
-            async def write() -> None:
-                try:
-                    await run_blocking(db_pool, services.writer.write, rows, token)
-                except Exception:
-                    metrics.write_errors.inc()
-                    raise
-
-            await with_retry("ClickHouse insert", write)
+            # Transient failures retry the same batch forever; rows the database refuses for good are isolated.
+            refused = await write_isolating(
+                pairs, token, write_rows, is_permanent=is_permanent_write_error, on_transient=insert_failed
+            )
+            for (event, _row), error in refused:
+                dlq_sends.append(await dead_letter(event, "write_refused", str(error)[:1000]))
+            refused_ids = {id(row) for (_event, row), _exc in refused}
+            rows = [row for row in rows if id(row) not in refused_ids]
             state.last_write_at, state.last_write_error = time.time(), None
             metrics.insert_seconds.observe(time.perf_counter() - started)
             metrics.insert_batch_size.observe(len(rows))
@@ -357,6 +379,11 @@ def create_app(services: Services) -> faust.App:
 
 class PublishError(RuntimeError):
     pass
+
+
+def is_permanent_write_error(exc: BaseException) -> bool:
+    """A writer error flagged permanent (``pipeline.storage.errors.WriteError.permanent``): the rows were refused."""
+    return bool(getattr(exc, "permanent", False))
 
 
 def decode_id(event: Event) -> str:

@@ -346,15 +346,16 @@ def models_unpack(force: bool, verify: bool) -> None:
     click.echo(f"default model ready at {path} (source sha256 {str(manifest['source_sha256'])[:16]}…)")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _register_stream_commands() -> None:
+    from pipeline.cli_connect import connect_cmd
     from pipeline.cli_stream import run_cmd, sql_cmd, worker_cmd
 
-    for command in (run_cmd, worker_cmd, sql_cmd):
+    for command in (run_cmd, worker_cmd, sql_cmd, connect_cmd):
         main.add_command(command)
 
 
 _register_stream_commands()
+
+
+if __name__ == "__main__":
+    main()

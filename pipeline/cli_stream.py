@@ -10,11 +10,21 @@ from typing import Any
 
 import click
 
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import Settings, SettingsFileError, load_settings
 
 
 @click.command("run")
-@click.option("--demo/--no-demo", default=True, show_default=True, help="feed the replay of a multilingual stream")
+@click.option(
+    "--demo/--no-demo",
+    default=None,
+    help="feed a simulated multilingual stream (default: only when the settings file lists no connectors)",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="settings file (YAML) whose connectors run next to the worker (default: LUISTER_CONFIG)",
+)
 @click.option("--rate", type=float, default=8.0, show_default=True, help="demo mentions per second (on average)")
 @click.option(
     "--crisis-after", type=float, default=90.0, show_default=True, help="seconds until the demo's complaint snowballs"
@@ -23,19 +33,35 @@ from pipeline.settings import Settings, load_settings
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="default: settings data_dir")
 @click.option("--port", type=int, default=None, help="web port for health, metrics and SQL (default: settings)")
 def run_cmd(
-    demo: bool, rate: float, crisis_after: float, limit: int | None, data_dir: str | None, port: int | None
+    demo: bool | None,
+    config: Path | None,
+    rate: float,
+    crisis_after: float,
+    limit: int | None,
+    data_dir: str | None,
+    port: int | None,
 ) -> None:
-    """Run the whole pipeline on this machine: broker, worker, database and a demo source.
+    """Run the whole pipeline on this machine: broker, worker, database, and the configured connectors or a demo.
 
     Starts the embedded Tansu broker on a free loopback port unless KAFKA_BOOTSTRAP_SERVERS is set, and the
-    embedded ClickHouse engine in DATA_DIR/clickhouse unless CLICKHOUSE_URL is set. Ctrl-C stops everything.
-    Query the results meanwhile with `luister sql "SELECT ..."` from another terminal.
+    embedded ClickHouse engine in DATA_DIR/clickhouse unless CLICKHOUSE_URL is set. The connectors listed in the
+    settings file run next to the worker; without any, the demo stream does (or with --demo). Ctrl-C stops
+    everything. Query the results meanwhile with `luister sql "SELECT ..."` from another terminal.
     """
     from pipeline.embedded import DemoOptions, run_embedded
 
-    settings = _settings(data_dir, port)
+    settings = _settings(data_dir, port, config)
+    if demo is None:
+        demo = not settings.connectors
     options = DemoOptions(rate_per_s=rate, crisis_after_s=crisis_after, limit=limit) if demo else None
-    sys.exit(run_embedded(settings, options))
+    from connectors.launch import BrandQueriesError
+    from connectors.registry import SourceError
+
+    try:
+        code = run_embedded(settings, options)
+    except (SourceError, BrandQueriesError) as error:
+        raise click.ClickException(str(error)) from None
+    sys.exit(code)
 
 
 @click.command("worker")
@@ -77,8 +103,11 @@ def sql_cmd(query: str, fmt: str, data_dir: str | None) -> None:
     _print_result(result["columns"], result["rows"], fmt)
 
 
-def _settings(data_dir: str | None, port: int | None) -> Settings:
-    settings = load_settings()
+def _settings(data_dir: str | None, port: int | None, config: Path | None = None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except SettingsFileError as error:
+        raise click.UsageError(str(error)) from None
     if data_dir:
         settings.data_dir = Path(data_dir).resolve()
     if port is not None:

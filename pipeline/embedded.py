@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import faust
 
+from connectors.base import Connector
+from connectors.runner import Select
 from pipeline.app import Services
 from pipeline.broker import EmbeddedBroker
 from pipeline.progress import progress_hook
@@ -53,8 +56,44 @@ def demo_hook(bootstrap_servers: str, topic: str, options: DemoOptions) -> AppHo
     return hook
 
 
+def connectors_hook(
+    bootstrap_servers: str,
+    settings: Settings,
+    connectors: Sequence[Connector],
+    select: Select | None,
+    say: Callable[[str], None],
+) -> AppHook:
+    """Run ``connectors`` as one worker task; their metrics join the worker's /metrics."""
+
+    def hook(app: faust.App, services: Services) -> None:
+        @app.task
+        async def connector_sources() -> None:
+            from connectors.launch import run_connectors
+            from connectors.metrics import ConnectorMetrics
+
+            await run_connectors(
+                connectors,
+                bootstrap_servers=bootstrap_servers,
+                kafka=settings.kafka,
+                metrics=ConnectorMetrics(services.metrics.registry),
+                select=select,
+                say=say,
+                progress_every_s=10.0,
+            )
+            log.warning("every configured connector finished")
+
+    return hook
+
+
 def run_embedded(settings: Settings, demo: DemoOptions | None) -> int:
     say = _say
+    connectors: list[Connector] = []
+    select = None
+    if settings.connectors:
+        from connectors.launch import brand_filter, build_all
+
+        # Bad options or a source missing from this build fail here, before anything is started.
+        connectors, select = build_all(settings.connectors), brand_filter(settings.brands)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     broker: EmbeddedBroker | None = None
     bootstrap = settings.kafka.bootstrap_servers
@@ -63,6 +102,9 @@ def run_embedded(settings: Settings, demo: DemoOptions | None) -> int:
         bootstrap = broker.bootstrap_servers
         say(f"broker: embedded Tansu on {bootstrap} (pid {broker.pid}, in-memory, log {broker.log_path})")
     hooks: list[AppHook] = [progress_hook(say=say)]
+    if connectors:
+        hooks.append(connectors_hook(bootstrap, settings, connectors, select, say))
+        say(f"connectors: {', '.join(c.name for c in connectors)}")
     if demo is not None:
         hooks.append(demo_hook(bootstrap, settings.kafka.raw_topic, demo))
         say(f"demo: {demo.rate_per_s:g} mentions/s, a complaint snowballs after {demo.crisis_after_s:g}s")

@@ -1,14 +1,25 @@
 """luister's one typed settings object. Every field has an environment variable (``LUISTER_...``, nested
-with ``__``, e.g. ``LUISTER_MODEL__DEVICE=cuda``) and the CLI takes its defaults from here."""
+with ``__``, e.g. ``LUISTER_MODEL__DEVICE=cuda``) and the CLI takes its defaults from here.
+
+An optional YAML settings file (``LUISTER_CONFIG`` or a command's ``--config``) holds the same fields, plus what
+only fits in a file: the brand queries' path and the list of connectors. Environment variables override the file;
+relative paths in it are relative to the working directory, as in environment variables.
+"""
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
 RESOURCES = Path(__file__).resolve().parent.parent / "models" / "resources"
 
@@ -74,9 +85,23 @@ class WorkerSettings(BaseModel):
     insert_batch: int = Field(5000, ge=1, description="rows per ClickHouse insert (at most)")
     insert_within_s: float = Field(1.0, gt=0, description="about one insert per this many seconds per table")
     dedup_window: int = Field(100_000, ge=0, description="recent mention ids remembered per worker to drop duplicates")
+    commit_interval_s: float = Field(
+        1.0, gt=0, description="commit finished offsets at most this often (and always on revocation/shutdown)"
+    )
     max_invalid_ratio: float = Field(0.5, ge=0, le=1, description="warn loudly above this share of invalid mentions")
     web_host: str = "127.0.0.1"
     web_port: int = Field(6066, ge=0, description="health, metrics and read-only SQL; 0 picks a free port")
+
+
+class ConnectorConfig(BaseModel):
+    """One connector to run: ``{source: hackernews, name: hn-veloxa, options: {...}}`` in the settings file."""
+
+    source: str = Field(description="hackernews, rss, discourse, reddit, mastodon, bluesky, x, youtube, webhook, …")
+    name: str | None = Field(None, description="unique per deployment: its cursor's key and metrics label")
+    options: dict[str, Any] = Field(default_factory=dict, description="the source's own options")
+
+
+_config_file: ContextVar[Path | None] = ContextVar("luister_config_file", default=None)
 
 
 class Settings(BaseSettings):
@@ -90,6 +115,27 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     worker: WorkerSettings = WorkerSettings()
+    brands: Path | None = Field(
+        None, description="brand queries (YAML, see docs/queries.md); unset: keep every mention"
+    )
+    connectors: list[ConnectorConfig] = Field(
+        default_factory=list, description="connectors `luister run` starts (settings file only)"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings, file_secret_settings]
+        path = config_file()
+        if path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))  # last: the lowest priority
+        return tuple(sources)
 
     @model_validator(mode="after")
     def _conventional_env(self) -> Settings:
@@ -101,5 +147,26 @@ class Settings(BaseSettings):
         return self
 
 
-def load_settings() -> Settings:
-    return Settings()
+class SettingsFileError(ValueError):
+    """The settings file named by ``--config`` or ``LUISTER_CONFIG`` does not exist."""
+
+
+def config_file() -> Path | None:
+    """The settings file in use: the one passed to :func:`load_settings`, else ``LUISTER_CONFIG``, else none."""
+    explicit = _config_file.get()
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get("LUISTER_CONFIG")
+    return Path(from_env) if from_env else None
+
+
+def load_settings(config: Path | str | None = None) -> Settings:
+    """The settings from the environment over the settings file ``config`` (default: ``LUISTER_CONFIG``)."""
+    token = _config_file.set(Path(config) if config else None)
+    try:
+        path = config_file()
+        if path is not None and not path.is_file():
+            raise SettingsFileError(f"settings file not found: {path}")
+        return Settings()
+    finally:
+        _config_file.reset(token)

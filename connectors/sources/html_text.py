@@ -1,12 +1,17 @@
-"""HTML fragments (Mastodon status content) to plain text with the standard library's ``html.parser``."""
+"""HTML to plain text with the standard library only (HN comments, feed entries, Discourse ``cooked`` posts)."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 
-_BREAKS_BEFORE = frozenset({"p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6"})
-_SKIPPED = frozenset({"script", "style"})
+_BLOCKS = frozenset(
+    {"p", "div", "br", "li", "ul", "ol", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table"}
+    | {"section", "article", "aside", "header", "footer", "figure", "figcaption", "hr", "dd", "dt"}
+)
+_SKIPPED = frozenset({"script", "style", "template", "noscript", "head"})
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class _TextCollector(HTMLParser):
@@ -18,26 +23,28 @@ class _TextCollector(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
             self._skipping += 1
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in _BREAKS_BEFORE:
-            self.parts.append("\n\n")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n" if tag == "p" else "\n")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(alt)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED and self._skipping:
-            self._skipping -= 1
+        if tag in _SKIPPED:
+            self._skipping = max(self._skipping - 1, 0)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
             self.parts.append(data)
 
 
-def html_to_text(fragment: str) -> str:
-    """Visible text of ``fragment``: tags dropped, entities decoded, ``<br>`` and paragraphs as line breaks."""
+def html_to_text(html: str) -> str:
+    """The readable text of an HTML fragment: tags dropped, entities decoded, paragraphs kept as blank lines."""
     collector = _TextCollector()
-    collector.feed(fragment)
+    collector.feed(html)
     collector.close()
-    text = "".join(collector.parts)
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" *\n *", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    lines = (_SPACES.sub(" ", line).strip() for line in "".join(collector.parts).split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -2,7 +2,7 @@
 
 Agents report ``(topic, partition) → next offset`` after a batch is written (sink) or published and
 acknowledged (enricher); this class merges them and commits at most once per ``interval``
-(:meth:`commit_now` forces one; nothing calls it at shutdown yet, so up to ``interval`` of work is redone).
+(:meth:`commit_now` forces one: the worker calls it when partitions are revoked and before it shuts down).
 It never commits an offset it was not given, so a crash anywhere before :meth:`done` means the batch is read
 again, which idempotent writes make harmless.
 """

@@ -1,7 +1,9 @@
 """The sink: one idempotent insert per batch into ``mentions``, then a refresh of the rollup minutes it touched.
 
 Contract for the caller (the worker): call ``write`` from a thread (it blocks); commit the batch's offsets only
-after it returns. On ``WriteError`` commit nothing and retry the SAME batch with the SAME ``dedup_token``:
+after it returns. On a ``WriteError`` with ``permanent`` set, the rows themselves were refused: split the batch
+(``pipeline.steps.isolate``) and dead-letter the rows that fail alone. On any other ``WriteError`` commit nothing
+and retry the SAME batch with the SAME ``dedup_token``:
 
 - ClickHouse drops an insert whose token it has seen in the last ``non_replicated_deduplication_window`` (10,000)
   blocks of the table, so a batch that was committed but not acknowledged is not stored twice;
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from clickhouse_connect.driver.client import Client
 
 from pipeline.schema import EnrichedMention
-from pipeline.storage.errors import WriteError
+from pipeline.storage.errors import WriteError, is_permanent
 from pipeline.storage.rollups import refresh_rollups
 from pipeline.storage.rows import COLUMN_NAMES, COLUMN_TYPES, mention_columns, touched_minutes
 from pipeline.storage.sqltext import check_identifier
@@ -76,7 +78,7 @@ class MentionWriter:
             )
         except Exception as exc:
             message = f"insert of {len(batch)} mentions into {self.database}.mentions failed: {exc}"
-            raise WriteError(message, "insert") from exc
+            raise WriteError(message, "insert", permanent=is_permanent(exc)) from exc
         inserted = time.perf_counter()
         try:
             minutes = refresh_rollups(self.client, self.database, touched_minutes(batch))

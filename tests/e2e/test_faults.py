@@ -35,8 +35,8 @@ from harness import (
 )
 
 from connectors.demo import DemoStream
-from pipeline.app import DLQ_DETAIL, DLQ_ORIGIN, DLQ_REASON
 from pipeline.broker import EmbeddedBroker
+from pipeline.deadletter import DLQ_DETAIL, DLQ_ORIGIN, DLQ_REASON
 from pipeline.schema import Mention
 
 pytestmark = pytest.mark.slow

@@ -46,6 +46,7 @@ from pipeline.storage import (
     run_readonly,
 )
 from pipeline.storage.client import lock_holder, redact_url
+from pipeline.storage.errors import is_permanent
 from pipeline.storage.migrate import Migration, current_ttl_days, load_migrations
 from pipeline.storage.query import check_readonly
 from pipeline.storage.rows import COLUMN_NAMES, COLUMNS, mention_columns, merge_brands, touched_minutes
@@ -624,3 +625,24 @@ def test_print_insert_throughput_for_10k_batches(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     print(result.stdout)
+
+
+def test_refused_rows_are_permanent_and_outages_are_not(client: Client, database: str) -> None:
+    """A batch over ``max_partitions_per_insert_block`` (one month each) is refused for what it holds: permanent,
+    and each half of it is accepted. Disk and network errors stay transient."""
+    writer = MentionWriter(client, database)
+    months = [enriched(n, minute=n * 31 * 24 * 60) for n in range(110)]
+    with pytest.raises(WriteError) as refused:
+        writer.write(months, "months")
+    assert refused.value.permanent, refused.value
+    writer.write(months[:55], "months/a")
+    writer.write(months[55:], "months/b")
+    assert count_mentions(client, database) == 110
+
+    assert is_permanent(refused.value)
+    outage = WriteError("insert failed", "insert")
+    outage.__cause__ = OSError(27, "File too large")
+    assert not is_permanent(outage)
+    assert not is_permanent(ConnectionRefusedError("refused"))
+    assert is_permanent(OverflowError("int too big to convert"))
+    assert not is_permanent(RuntimeError("Code: 252. DB::Exception: Too many parts (300). Merges are processing"))
