@@ -18,53 +18,44 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, model_validator
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from connectors.base import Batch, Rejected
-from connectors.http import PoliteClient
 from connectors.sources.bluesky_post import (
     POST_COLLECTION,
     jetstream_commit_to_mention,
     post_text,
     post_view_to_mention,
 )
-from connectors.sources.payloads import parse_time
-from connectors.sources.polling import PollingConnector, Sleep
-from connectors.sources.secrets import read_secret
-from pipeline.schema import utcnow
+from connectors.sources.common import PollingConnector, PollingOptions, parse_options, read_secret
+from connectors.sources.payloads import get_json, parse_time
 
 SOURCE = "bluesky"
 log = logging.getLogger("luister.connectors.bluesky")
 
 
-class BlueskyConfig(BaseModel):
-    """Options of a Bluesky source. An access JWT (optional) comes from the environment or a file."""
-
-    model_config = ConfigDict(extra="forbid")
+class BlueskyOptions(PollingOptions):
+    """Options of a Bluesky source. An access JWT (optional) is read from the environment variable named by
+    ``access_token_env`` (or from ``secrets_file``)."""
 
     base_url: str = Field("https://api.bsky.app", pattern=r"^https?://[^/]+")
     search_terms: list[str] = Field(min_length=1)
-    poll_interval_s: float = Field(60.0, gt=0)
-    lookback_minutes: float = Field(60.0, gt=0)
     page_limit: int = Field(100, ge=1, le=100)
     max_pages_per_round: int = Field(50, ge=1)
-    timeout_s: float = Field(20.0, gt=0)
     firehose: bool = False
     jetstream_url: str = Field("wss://jetstream2.us-east.bsky.network/subscribe", pattern=r"^wss?://")
     firehose_batch_max: int = Field(100, ge=1)
     firehose_batch_wait_s: float = Field(1.0, gt=0)
     firehose_rewind_s: float = Field(5.0, ge=0)
     access_token_env: str = "BLUESKY_ACCESS_JWT"
-    access_token_file: Path | None = None
 
     @model_validator(mode="after")
-    def _terms_not_blank(self) -> BlueskyConfig:
+    def _terms_not_blank(self) -> BlueskyOptions:
         if any(not term.strip() for term in self.search_terms):
             raise ValueError("search_terms must not be blank")
         return self
@@ -73,61 +64,51 @@ class BlueskyConfig(BaseModel):
 class BlueskyConnector(PollingConnector):
     source = SOURCE
 
-    def __init__(
-        self,
-        config: BlueskyConfig,
-        name: str | None = None,
-        *,
-        access_token: SecretStr | None = None,
-        http: PoliteClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        headers = {"Authorization": f"Bearer {access_token.get_secret_value()}"} if access_token else None
-        super().__init__(
-            name,
-            lookback=timedelta(minutes=config.lookback_minutes),
-            poll_interval_s=config.poll_interval_s,
-            http=http or PoliteClient(headers=headers, timeout_s=config.timeout_s, sleep=sleep),
-            sleep=sleep,
-        )
-        self.config = config
-        self.base_url = config.base_url.rstrip("/")
-        self._terms = [term.lower() for term in config.search_terms]
+    options: BlueskyOptions
+
+    def __init__(self, name: str, options: BlueskyOptions, **kwargs: Any) -> None:
+        super().__init__(name, options, **kwargs)
+        self.base_url = options.base_url.rstrip("/")
+        self._terms = [term.lower() for term in options.search_terms]
+
+    def default_headers(self) -> dict[str, str]:
+        token = read_secret(self.options.access_token_env, self.options.secrets_file)
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     async def batches(self, state: Mapping[str, Any]) -> AsyncIterator[Batch]:
-        if not self.config.firehose:
+        if not self.options.firehose:
             async for batch in super().batches(state):
                 yield batch
             return
         async for batch in self._firehose(state):
             yield batch
 
-    async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
-        for term in self.config.search_terms:
+    async def sweep(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
+        for term in self.options.search_terms:
             async for batch in self._search_walk(term, state):
                 state = batch.state or state
                 yield batch
 
     async def _search_walk(self, term: str, state: dict[str, Any]) -> AsyncIterator[Batch]:
         saved = state.get("search", {}).get(term)
-        since = saved or self.start_time().isoformat().replace("+00:00", "Z")
+        since = saved or self.start_time(self.clock()).isoformat().replace("+00:00", "Z")
         newest: datetime | None = parse_time(saved)
         cursor: str | None = None
         url = f"{self.base_url}/xrpc/app.bsky.feed.searchPosts"
-        for page in range(self.config.max_pages_per_round):
-            params = {"q": term, "sort": "latest", "since": since, "limit": self.config.page_limit}
+        for page in range(self.options.max_pages_per_round):
+            params = {"q": term, "sort": "latest", "since": since, "limit": self.options.page_limit}
             if cursor:
                 params["cursor"] = cursor
-            body, rejected, _ = await self.get_json(url, params=params)
+            body, rejected, _ = await get_json(self.http, url, params=params, name=self.name)
             if rejected is None and not (isinstance(body, dict) and isinstance(body.get("posts"), list)):
                 rejected = Rejected.of("bad_type", "searchPosts answer without a 'posts' list", body)
             if rejected is not None:
                 yield Batch(rejected=[rejected], fetched=1)  # the walk is abandoned; the cursor stays
                 return
             batch = Batch(fetched=len(body["posts"]))
-            fetched_at = utcnow()
+            fetched_at = self.clock()
             for post in body["posts"]:
-                result = post_view_to_mention(post, source=self.name, fetched_at=fetched_at)
+                result = post_view_to_mention(post, source=self.mention_source, fetched_at=fetched_at)
                 if isinstance(result, Rejected):
                     batch.rejected.append(result)
                     continue
@@ -137,7 +118,7 @@ class BlueskyConnector(PollingConnector):
                 batch.newest = max(batch.newest, result.created_at) if batch.newest else result.created_at
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             last = not cursor or not body["posts"]
-            if not last and page == self.config.max_pages_per_round - 1:
+            if not last and page == self.options.max_pages_per_round - 1:
                 log.warning(
                     "%s: %r has more than %d pages since %s; older ones skipped", self.name, term, page + 1, since
                 )
@@ -151,12 +132,12 @@ class BlueskyConnector(PollingConnector):
 
     async def _firehose(self, state: Mapping[str, Any]) -> AsyncIterator[Batch]:
         saved = state.get("time_us")
-        cursor = int(saved) if isinstance(saved, int) else int(self.start_time().timestamp() * 1_000_000)
+        cursor = int(saved) if isinstance(saved, int) else int(self.start_time(self.clock()).timestamp() * 1_000_000)
         connect_from, failures = cursor, 0
         while True:
-            url = f"{self.config.jetstream_url}?wantedCollections={POST_COLLECTION}&cursor={connect_from}"
+            url = f"{self.options.jetstream_url}?wantedCollections={POST_COLLECTION}&cursor={connect_from}"
             try:
-                async with connect(url, open_timeout=self.config.timeout_s, max_size=2**22) as socket:
+                async with connect(url, open_timeout=self.options.timeout_s, max_size=2**22) as socket:
                     failures = 0
                     closed: ConnectionClosed | None = None
                     while closed is None:
@@ -171,18 +152,18 @@ class BlueskyConnector(PollingConnector):
                 delay = min(2.0**failures, 60.0)
                 log.warning("%s: jetstream connection ended (%r); reconnecting in %.0fs", self.name, error, delay)
                 # Rewind a little: events of a half-read batch and any in flight are read again (ids deduplicate).
-                connect_from = max(cursor - int(self.config.firehose_rewind_s * 1_000_000), 0)
-                await self.sleep(delay)
+                connect_from = max(cursor - int(self.options.firehose_rewind_s * 1_000_000), 0)
+                await self._sleep(delay)
 
     async def _firehose_batch(self, socket: Any, cursor: int) -> tuple[Batch, ConnectionClosed | None]:
         """Events until ``firehose_batch_max`` are kept, ``firehose_batch_wait_s`` passed or the server closed
         the connection (then the events read so far, and why it closed)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.firehose_batch_wait_s
+        deadline = loop.time() + self.options.firehose_batch_wait_s
         batch = Batch()
         newest_us = cursor
-        fetched_at = utcnow()
-        while len(batch.mentions) + len(batch.rejected) < self.config.firehose_batch_max:
+        fetched_at = self.clock()
+        while len(batch.mentions) + len(batch.rejected) < self.options.firehose_batch_max:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 break
@@ -211,7 +192,7 @@ class BlueskyConnector(PollingConnector):
             text = post_text(commit.get("record"))
             if text is not None and not any(term in text.lower() for term in self._terms):
                 continue
-            result = jetstream_commit_to_mention(event, source=self.name, fetched_at=fetched_at)
+            result = jetstream_commit_to_mention(event, source=self.mention_source, fetched_at=fetched_at)
             if isinstance(result, Rejected):
                 batch.rejected.append(result)
             else:
@@ -229,9 +210,4 @@ class BlueskyConnector(PollingConnector):
 
 def build(name: str, options: Mapping[str, Any]) -> BlueskyConnector:
     """A Bluesky source from its options (``search_terms`` required)."""
-    try:
-        config = BlueskyConfig.model_validate(dict(options))
-    except ValidationError as error:
-        raise ValueError(f"bluesky {name}: invalid options: {error}") from None
-    token = read_secret(config.access_token_env, config.access_token_file)
-    return BlueskyConnector(config, name, access_token=token)
+    return BlueskyConnector(name, parse_options(BlueskyOptions, SOURCE, name, options))

@@ -21,43 +21,36 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.base import Batch, Rejected
-from connectors.http import FetchError, PoliteClient
+from connectors.http import FetchError
+from connectors.sources.common import PollingConnector, PollingOptions, parse_options, read_secret
 from connectors.sources.mastodon_status import status_id_key, status_to_mention
-from connectors.sources.polling import PollingConnector, Sleep
-from connectors.sources.secrets import read_secret
+from connectors.sources.payloads import get_json
 from connectors.sources.sse import sse_events
-from pipeline.schema import utcnow
 
 SOURCE = "mastodon"
 log = logging.getLogger("luister.connectors.mastodon")
 
 
-class MastodonConfig(BaseModel):
-    """Options of a Mastodon source. The access token (optional) comes from the environment or a file."""
-
-    model_config = ConfigDict(extra="forbid")
+class MastodonOptions(PollingOptions):
+    """Options of a Mastodon source. The access token (optional) is read from the environment variable named by
+    ``access_token_env`` (or from ``secrets_file``)."""
 
     base_url: str = Field("https://mastodon.social", pattern=r"^https?://[^/]+")
     hashtags: list[str] = Field(default_factory=list)
     search_terms: list[str] = Field(default_factory=list)
-    poll_interval_s: float = Field(60.0, gt=0)
-    lookback_minutes: float = Field(60.0, gt=0)
     page_limit: int = Field(40, ge=1, le=40)
     max_pages_per_round: int = Field(25, ge=1)
     stream: bool = False
     stream_batch_max: int = Field(50, ge=1, description="streamed statuses per batch at most")
     stream_batch_wait_s: float = Field(1.0, gt=0, description="longest a streamed status waits for its batch")
-    timeout_s: float = Field(20.0, gt=0)
     access_token_env: str = "MASTODON_ACCESS_TOKEN"
-    access_token_file: Path | None = None
 
     @field_validator("hashtags")
     @classmethod
@@ -68,7 +61,7 @@ class MastodonConfig(BaseModel):
         return cleaned
 
     @model_validator(mode="after")
-    def _something_to_follow(self) -> MastodonConfig:
+    def _something_to_follow(self) -> MastodonOptions:
         if not self.hashtags and not self.search_terms:
             raise ValueError("give at least one of hashtags, search_terms")
         if self.stream and not self.hashtags:
@@ -79,29 +72,19 @@ class MastodonConfig(BaseModel):
 class MastodonConnector(PollingConnector):
     source = SOURCE
 
-    def __init__(
-        self,
-        config: MastodonConfig,
-        name: str | None = None,
-        *,
-        access_token: SecretStr | None = None,
-        http: PoliteClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        headers = {"Authorization": f"Bearer {access_token.get_secret_value()}"} if access_token else None
-        super().__init__(
-            name,
-            lookback=timedelta(minutes=config.lookback_minutes),
-            poll_interval_s=config.poll_interval_s,
-            http=http or PoliteClient(headers=headers, timeout_s=config.timeout_s, sleep=sleep),
-            sleep=sleep,
-        )
-        self.config = config
-        self.base_url = config.base_url.rstrip("/")
+    options: MastodonOptions
+
+    def __init__(self, name: str, options: MastodonOptions, **kwargs: Any) -> None:
+        super().__init__(name, options, **kwargs)
+        self.base_url = options.base_url.rstrip("/")
         self.host = urlsplit(self.base_url).netloc
 
+    def default_headers(self) -> dict[str, str]:
+        token = read_secret(self.options.access_token_env, self.options.secrets_file)
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
     async def batches(self, state: Mapping[str, Any]) -> AsyncIterator[Batch]:
-        if not self.config.stream:
+        if not self.options.stream:
             async for batch in super().batches(state):
                 yield batch
             return
@@ -114,25 +97,25 @@ class MastodonConnector(PollingConnector):
                     yield batch
             except FetchError as error:
                 log.warning("%s: catch-up failed, reconnecting: %s", self.name, error)
-            await self.sleep(min(self.poll_interval_s, 5.0))
+            await self._sleep(min(self.options.poll_interval_s, 5.0))
 
-    async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
-        for tag in self.config.hashtags:
+    async def sweep(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
+        for tag in self.options.hashtags:
             async for batch in self._tag_timeline(tag, state):
                 state = batch.state or state
                 yield batch
-        for term in self.config.search_terms:
+        for term in self.options.search_terms:
             batch = await self._search(term, state)
             state = batch.state or state
             yield batch
 
     async def _tag_timeline(self, tag: str, state: dict[str, Any]) -> AsyncIterator[Batch]:
-        cursor = state.get("tags", {}).get(tag) or _snowflake(self.start_time())
+        cursor = state.get("tags", {}).get(tag) or _snowflake(self.start_time(self.clock()))
         url: str | None = f"{self.base_url}/api/v1/timelines/tag/{quote(tag, safe='')}"
-        params: dict[str, Any] | None = {"min_id": cursor, "limit": self.config.page_limit}
-        for _ in range(self.config.max_pages_per_round):
+        params: dict[str, Any] | None = {"min_id": cursor, "limit": self.options.page_limit}
+        for _ in range(self.options.max_pages_per_round):
             assert url is not None
-            body, rejected, response = await self.get_json(url, params=params)
+            body, rejected, response = await get_json(self.http, url, params=params, name=self.name)
             if rejected is not None:
                 yield Batch(rejected=[rejected], fetched=1)
                 return
@@ -140,22 +123,22 @@ class MastodonConnector(PollingConnector):
             yield batch
             assert batch.state is not None
             cursor = batch.state["tags"][tag]
-            if batch.fetched < self.config.page_limit:
+            if batch.fetched < self.options.page_limit:
                 return
             newer = response.links.get("prev", {}).get("url")
-            url, params = (newer, None) if newer else (url, {"min_id": cursor, "limit": self.config.page_limit})
+            url, params = (newer, None) if newer else (url, {"min_id": cursor, "limit": self.options.page_limit})
 
     async def _search(self, term: str, state: dict[str, Any]) -> Batch:
         cursor = state.get("search", {}).get(term)
-        params: dict[str, Any] = {"q": term, "type": "statuses", "limit": self.config.page_limit}
+        params: dict[str, Any] = {"q": term, "type": "statuses", "limit": self.options.page_limit}
         if cursor:
             params["min_id"] = cursor
-        body, rejected, _ = await self.get_json(f"{self.base_url}/api/v2/search", params=params)
+        body, rejected, _ = await get_json(self.http, f"{self.base_url}/api/v2/search", params=params, name=self.name)
         if rejected is not None:
             return Batch(rejected=[rejected], fetched=1)
         if not isinstance(body, dict) or not isinstance(body.get("statuses"), list):
             return Batch(rejected=[Rejected.of("bad_type", "search result without a 'statuses' list", body)], fetched=1)
-        since = None if cursor else self.start_time()
+        since = None if cursor else self.start_time(self.clock())
         return self._page(body["statuses"], "search", term, cursor, state, since=since)
 
     def _page(
@@ -172,9 +155,9 @@ class MastodonConnector(PollingConnector):
             return Batch(rejected=[Rejected.of("bad_type", "expected a list of statuses", statuses)], fetched=1)
         batch = Batch(fetched=len(statuses))
         newest_id = cursor
-        fetched_at = utcnow()
+        fetched_at = self.clock()
         for status in statuses:
-            result = status_to_mention(status, host=self.host, source=self.name, fetched_at=fetched_at)
+            result = status_to_mention(status, host=self.host, source=self.mention_source, fetched_at=fetched_at)
             native = status.get("id") if isinstance(status, dict) else None
             if isinstance(native, str) and (newest_id is None or status_id_key(native) > status_id_key(newest_id)):
                 newest_id = native
@@ -195,20 +178,20 @@ class MastodonConnector(PollingConnector):
         queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue(maxsize=1000)
         connected: list[asyncio.Event] = []
         readers = []
-        for tag in self.config.hashtags:
+        for tag in self.options.hashtags:
             ready = asyncio.Event()
             connected.append(ready)
             readers.append(asyncio.create_task(self._read_stream(tag, queue, ready)))
         try:
-            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in connected)), self.config.timeout_s)
-            async for batch in self.poll_round(dict(state)):
+            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in connected)), self.options.timeout_s)
+            async for batch in self.sweep(dict(state)):
                 state = batch.state or state
                 yield batch
             while (streamed := await self._next_stream_batch(queue, state)) is not None:
                 state = streamed.state or state
                 yield streamed
         except TimeoutError:
-            log.warning("%s: streaming did not connect within %.0fs", self.name, self.config.timeout_s)
+            log.warning("%s: streaming did not connect within %.0fs", self.name, self.options.timeout_s)
         finally:
             for reader in readers:
                 reader.cancel()
@@ -224,9 +207,9 @@ class MastodonConnector(PollingConnector):
             return None
         items = [first]
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.config.stream_batch_wait_s
+        deadline = loop.time() + self.options.stream_batch_wait_s
         ended = False
-        while len(items) < self.config.stream_batch_max:
+        while len(items) < self.options.stream_batch_max:
             try:
                 item = await asyncio.wait_for(queue.get(), max(deadline - loop.time(), 0))
             except TimeoutError:
@@ -287,11 +270,7 @@ def _snowflake(when: datetime) -> str:
 
 def build(name: str, options: Mapping[str, Any]) -> MastodonConnector:
     """A Mastodon source from its options (``hashtags`` and/or ``search_terms`` required)."""
-    try:
-        config = MastodonConfig.model_validate(dict(options))
-    except ValidationError as error:
-        raise ValueError(f"mastodon {name}: invalid options: {error}") from None
-    token = read_secret(config.access_token_env, config.access_token_file)
-    if config.search_terms and token is None:
+    parsed = parse_options(MastodonOptions, SOURCE, name, options)
+    if parsed.search_terms and read_secret(parsed.access_token_env, parsed.secrets_file) is None:
         log.warning("mastodon %s: search_terms without an access token; most instances then return no statuses", name)
-    return MastodonConnector(config, name, access_token=token)
+    return MastodonConnector(name, parsed)

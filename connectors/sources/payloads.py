@@ -11,7 +11,12 @@ import httpx
 from pydantic import ValidationError
 
 from connectors.base import Rejected
+from connectors.http import PoliteClient, redact
 from pipeline.schema import Mention
+
+
+class SourceAuthError(RuntimeError):
+    """The platform refused our credentials (401/403): a configuration problem that retrying will not fix."""
 
 
 def decode_json_body(body: bytes, content_type: str = "") -> tuple[Any, Rejected | None]:
@@ -28,6 +33,30 @@ def decode_json_body(body: bytes, content_type: str = "") -> tuple[Any, Rejected
 def decode_json_response(response: httpx.Response) -> tuple[Any, Rejected | None]:
     """:func:`decode_json_body` on a response."""
     return decode_json_body(response.content, response.headers.get("content-type", ""))
+
+
+async def get_json(
+    http: PoliteClient, url: str, *, params: dict[str, Any] | None = None, name: str = ""
+) -> tuple[Any, Rejected | None, httpx.Response]:
+    """GET ``url`` and decode JSON.
+
+    Retryable failures raise :class:`~connectors.http.FetchError` (from the client); 401/403 raise
+    :class:`SourceAuthError`; another non-2xx or a body that is not JSON comes back as a :class:`Rejected`
+    (``http_<status>``, ``html_error_page``, ``not_json``) for the caller to dead-letter. Sources with their own
+    meaning for a 403 (YouTube's quota) look at the response before calling this.
+    """
+    response = await http.get(url, params=params)
+    return json_or_reject(response, url, name)
+
+
+def json_or_reject(response: httpx.Response, url: str, name: str = "") -> tuple[Any, Rejected | None, httpx.Response]:
+    """The second half of :func:`get_json`, for a response already in hand."""
+    if response.status_code in (401, 403):
+        raise SourceAuthError(f"{name}: {redact(url)} answered {response.status_code}: check the credentials")
+    if not 200 <= response.status_code < 300:
+        return None, Rejected.of(f"http_{response.status_code}", f"GET {redact(url)}", response.content), response
+    value, rejected = decode_json_response(response)
+    return value, rejected, response
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -26,15 +26,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, ValidationError
 
 from connectors.base import Batch, Connector, Rejected, State
+from connectors.sources.common import mention_source, read_secret
 from connectors.sources.payloads import decode_json_body, mention_or_reject, parse_time
-from connectors.sources.secrets import require_secret
 from connectors.sources.webhook_events import EventContext, events_from_payload
 from pipeline.schema import utcnow
 
@@ -45,7 +44,8 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
 class WebhookConfig(BaseModel):
-    """Options of a webhook receiver. The verify token and app secret are read from the environment or a file."""
+    """Options of a webhook receiver. The verify token and app secret are read from the environment variables
+    named by ``verify_token_env`` and ``app_secret_env`` (or from ``secrets_file``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -53,9 +53,8 @@ class WebhookConfig(BaseModel):
     port: int = Field(8787, ge=0, le=65535, description="0 picks a free port (tests)")
     path: str = Field("/webhook", pattern=r"^/")
     verify_token_env: str = "LUISTER_WEBHOOK_VERIFY_TOKEN"
-    verify_token_file: Path | None = None
     app_secret_env: str = "LUISTER_WEBHOOK_APP_SECRET"
-    app_secret_file: Path | None = None
+    secrets_file: FilePath | None = Field(None, description="KEY=VALUE lines read instead of the environment")
     max_body_bytes: int = Field(1024 * 1024, gt=0)
     replay_window_s: float = Field(300.0, gt=0, description="events older or newer than this are refused as replays")
     timestamp_header: str = Field("X-Webhook-Timestamp", description="epoch seconds of the delivery, if sent")
@@ -142,7 +141,9 @@ class WebhookConnector(Connector):
             self._dead_letter(Rejected.of("replay", f"{self.config.timestamp_header}={header_time!r}", body))
             return web.Response(status=409, text="replay")
 
-        context = EventContext(source=self.name, fetched_at=utcnow(), brand_ids=frozenset(self.config.brand_ids))
+        context = EventContext(
+            source=mention_source(SOURCE, self.name), fetched_at=utcnow(), brand_ids=frozenset(self.config.brand_ids)
+        )
         batch = Batch(fetched=0)
         replays = 0
         for event in events_from_payload(payload, context):
@@ -242,11 +243,17 @@ def _close(response: web.Response) -> web.Response:
 
 
 def build(name: str, options: Mapping[str, Any]) -> WebhookConnector:
-    """A webhook receiver from its options; the verify token and app secret must be present."""
+    """A webhook receiver from its options; the verify token and app secret must be set."""
     try:
         config = WebhookConfig.model_validate(dict(options))
     except ValidationError as error:
-        raise ValueError(f"webhook {name}: invalid options: {error}") from None
-    verify_token = require_secret("webhook verify token", config.verify_token_env, config.verify_token_file)
-    app_secret = require_secret("webhook app secret", config.app_secret_env, config.app_secret_file)
-    return WebhookConnector(config, name, verify_token=verify_token, app_secret=app_secret)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(options)'}: {e['msg']}" for e in error.errors())
+        raise ValueError(f"webhook connector {name!r}: bad options: {problems}") from None
+    secrets = {}
+    for what, env in (("verify token", config.verify_token_env), ("app secret", config.app_secret_env)):
+        value = read_secret(env, config.secrets_file)
+        if value is None:
+            where = f"{config.secrets_file}" if config.secrets_file else "the environment"
+            raise ValueError(f"webhook connector {name!r}: the {what} is not set ({env} in {where})")
+        secrets[what] = SecretStr(value)
+    return WebhookConnector(config, name, verify_token=secrets["verify token"], app_secret=secrets["app secret"])

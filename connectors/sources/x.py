@@ -16,51 +16,43 @@ State: ``{"since_id": "<tweet id>"}``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, timedelta
-from pathlib import Path
+from datetime import UTC
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from connectors.base import Batch, Rejected
-from connectors.http import FetchError, PoliteClient, redact
-from connectors.sources.payloads import newest
-from connectors.sources.polling import PollingConnector, Sleep, SourceAuthError
-from connectors.sources.secrets import require_secret
+from connectors.http import FetchError, redact
+from connectors.sources.common import PollingConnector, PollingOptions, parse_options, read_secret
+from connectors.sources.payloads import SourceAuthError, get_json, newest
 from connectors.sources.x_tweet import TWEET_FIELDS, USER_FIELDS, tweet_id_key, tweet_to_mention, users_by_id
-from pipeline.schema import utcnow
 
 SOURCE = "x"
 log = logging.getLogger("luister.connectors.x")
-MAX_LOOKBACK_MINUTES = 7 * 24 * 60  # recent search covers the last seven days
+MAX_LOOKBACK_S = 7 * 24 * 3600  # recent search covers the last seven days
 
 
-class XConfig(BaseModel):
+class XOptions(PollingOptions):
     """Options of an X source. ``query`` is an X search query; ``search_terms`` are OR-ed into one when it is not
-    given. The bearer token is read from the environment or a file."""
-
-    model_config = ConfigDict(extra="forbid")
+    given. The bearer token is read from the environment variable named by ``bearer_token_env`` (or from
+    ``secrets_file``)."""
 
     base_url: str = Field("https://api.x.com", pattern=r"^https?://[^/]+")
     query: str | None = Field(None, min_length=1, max_length=4096)
     search_terms: list[str] = Field(default_factory=list)
-    poll_interval_s: float = Field(60.0, gt=0)
-    lookback_minutes: float = Field(60.0, gt=0, le=MAX_LOOKBACK_MINUTES)
+    lookback_s: float = Field(3600.0, ge=0, le=MAX_LOOKBACK_S)
     max_results: int = Field(100, ge=10, le=100)
     max_pages_per_round: int = Field(10, ge=1)
-    timeout_s: float = Field(20.0, gt=0)
     stream: bool = False
     stream_reconnect_s: float = Field(5.0, ge=0)
     bearer_token_env: str = "X_BEARER_TOKEN"
-    bearer_token_file: Path | None = None
 
     @model_validator(mode="after")
-    def _has_query(self) -> XConfig:
+    def _has_query(self) -> XOptions:
         if self.query is None and not [t for t in self.search_terms if t.strip()]:
             raise ValueError("give a query or search_terms")
         return self
@@ -74,29 +66,21 @@ class XConfig(BaseModel):
 class XConnector(PollingConnector):
     source = SOURCE
 
-    def __init__(
-        self,
-        config: XConfig,
-        name: str | None = None,
-        *,
-        bearer_token: SecretStr,
-        http: PoliteClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        headers = {"Authorization": f"Bearer {bearer_token.get_secret_value()}"}
-        super().__init__(
-            name,
-            lookback=timedelta(minutes=config.lookback_minutes),
-            poll_interval_s=config.poll_interval_s,
-            http=http or PoliteClient(headers=headers, timeout_s=config.timeout_s, sleep=sleep),
-            sleep=sleep,
-        )
-        self.config = config
-        self.base_url = config.base_url.rstrip("/")
+    options: XOptions
+
+    def __init__(self, name: str, options: XOptions, **kwargs: Any) -> None:
+        super().__init__(name, options, **kwargs)
+        self.base_url = options.base_url.rstrip("/")
         self._fields = {"tweet.fields": TWEET_FIELDS, "expansions": "author_id", "user.fields": USER_FIELDS}
 
+    def default_headers(self) -> dict[str, str]:
+        token = read_secret(self.options.bearer_token_env, self.options.secrets_file)
+        if token is None:
+            raise SourceAuthError(f"{self.name}: set {self.options.bearer_token_env} (the X bearer token)")
+        return {"Authorization": f"Bearer {token}"}
+
     async def batches(self, state: Mapping[str, Any]) -> AsyncIterator[Batch]:
-        if not self.config.stream:
+        if not self.options.stream:
             async for batch in super().batches(state):
                 yield batch
             return
@@ -110,19 +94,20 @@ class XConnector(PollingConnector):
                 log.warning("%s: stream ended: %s", self.name, type(error).__name__)
             except FetchError as error:
                 log.warning("%s: catch-up failed, reconnecting: %s", self.name, error)
-            await self.sleep(self.config.stream_reconnect_s)
+            await self._sleep(self.options.stream_reconnect_s)
 
-    async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
+    async def sweep(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
         since_id = state.get("since_id")
-        params: dict[str, Any] = {"query": self.config.search_query(), "max_results": self.config.max_results}
+        params: dict[str, Any] = {"query": self.options.search_query(), "max_results": self.options.max_results}
         params.update(self._fields)
         if since_id:
             params["since_id"] = since_id
         else:
-            params["start_time"] = self.start_time().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["start_time"] = self.start_time(self.clock()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         walk_newest: str | None = None
-        for page in range(self.config.max_pages_per_round):
-            body, rejected, _ = await self.get_json(f"{self.base_url}/2/tweets/search/recent", params=params)
+        for page in range(self.options.max_pages_per_round):
+            url = f"{self.base_url}/2/tweets/search/recent"
+            body, rejected, _ = await get_json(self.http, url, params=params, name=self.name)
             if rejected is None and not (isinstance(body, dict) and isinstance(body.get("meta"), dict)):
                 rejected = Rejected.of("bad_type", "search answer without 'meta'", body)
             if rejected is not None:
@@ -135,7 +120,7 @@ class XConnector(PollingConnector):
                 walk_newest = meta["newest_id"]
             next_token = meta.get("next_token")
             last = not isinstance(next_token, str) or not tweets
-            if not last and page == self.config.max_pages_per_round - 1:
+            if not last and page == self.options.max_pages_per_round - 1:
                 log.warning("%s: more than %d pages since %s; older ones skipped", self.name, page + 1, since_id)
                 last = True
             if last and walk_newest is not None:
@@ -150,9 +135,9 @@ class XConnector(PollingConnector):
             return Batch(rejected=[Rejected.of("bad_type", "'data' is not a list of tweets", tweets)], fetched=1)
         users = users_by_id(includes)
         batch = Batch(fetched=len(tweets))
-        fetched_at = utcnow()
+        fetched_at = self.clock()
         for tweet in tweets:
-            result = tweet_to_mention(tweet, users, source=self.name, fetched_at=fetched_at)
+            result = tweet_to_mention(tweet, users, source=self.mention_source, fetched_at=fetched_at)
             if isinstance(result, Rejected):
                 batch.rejected.append(result)
             else:
@@ -162,14 +147,14 @@ class XConnector(PollingConnector):
 
     async def _stream_session(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
         url = f"{self.base_url}/2/tweets/search/stream"
-        timeout = httpx.Timeout(self.config.timeout_s, read=max(self.config.timeout_s, 30.0))  # keep-alives: 20 s
+        timeout = httpx.Timeout(self.options.timeout_s, read=max(self.options.timeout_s, 30.0))  # keep-alives: 20 s
         async with self.http.client.stream("GET", url, params=self._fields, timeout=timeout) as response:
             if response.status_code in (401, 403):
                 raise SourceAuthError(f"{self.name}: {redact(url)} answered {response.status_code}")
             if response.status_code != 200:
                 log.warning("%s: stream answered %d", self.name, response.status_code)
                 return
-            async for batch in self.poll_round(dict(state)):
+            async for batch in self.sweep(dict(state)):
                 state = batch.state or state
                 yield batch
             async for line in response.aiter_lines():
@@ -197,9 +182,9 @@ class XConnector(PollingConnector):
 
 def build(name: str, options: Mapping[str, Any]) -> XConnector:
     """An X source from its options (``query`` or ``search_terms``); the bearer token must be set."""
-    try:
-        config = XConfig.model_validate(dict(options))
-    except ValidationError as error:
-        raise ValueError(f"x {name}: invalid options: {error}") from None
-    token = require_secret("X bearer token", config.bearer_token_env, config.bearer_token_file)
-    return XConnector(config, name, bearer_token=token)
+    parsed = parse_options(XOptions, SOURCE, name, options)
+    if read_secret(parsed.bearer_token_env, parsed.secrets_file) is None:
+        raise ValueError(
+            f"x connector {name!r}: the bearer token is not set (environment variable {parsed.bearer_token_env})"
+        )
+    return XConnector(name, parsed)

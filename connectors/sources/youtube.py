@@ -16,48 +16,50 @@ State: ``{"search": {term: ISO time}, "comments": {video id: ISO time}}``.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+import logging
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from connectors.base import Batch, Rejected
-from connectors.http import PoliteClient
-from connectors.sources.payloads import decode_json_response, newest, parse_time
-from connectors.sources.polling import PollingConnector, QuotaExhaustedError, Sleep
-from connectors.sources.secrets import require_secret
+from connectors.base import Batch, Rejected, State
+from connectors.sources.common import PollingConnector, PollingOptions, parse_options, read_secret
+from connectors.sources.payloads import SourceAuthError, decode_json_response, json_or_reject, newest, parse_time
 from connectors.sources.youtube_item import comment_thread_to_mention, video_to_mention
-from pipeline.schema import Mention, utcnow
+from pipeline.schema import Mention
 
 SOURCE = "youtube"
 QUOTA_TZ = ZoneInfo("America/Los_Angeles")
 _DAILY = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+log = logging.getLogger("luister.connectors.youtube")
 
 
-class YouTubeConfig(BaseModel):
-    """Options of a YouTube source. The API key is read from the environment or a file."""
+class QuotaExhaustedError(RuntimeError):
+    """The API quota is used up for ``wait_s`` more seconds: the source waits instead of failing."""
 
-    model_config = ConfigDict(extra="forbid")
+    def __init__(self, message: str, wait_s: float) -> None:
+        super().__init__(message)
+        self.wait_s = wait_s
+
+
+class YouTubeOptions(PollingOptions):
+    """Options of a YouTube source. The API key is read from the environment variable named by ``api_key_env``
+    (or from ``secrets_file``)."""
 
     base_url: str = Field("https://www.googleapis.com", pattern=r"^https?://[^/]+")
     search_terms: list[str] = Field(default_factory=list)
     video_ids: list[str] = Field(default_factory=list, description="videos (usually the brand's) to follow comments on")
     brand_channels: list[str] = Field(default_factory=list, description="channel ids that are the brand itself")
-    poll_interval_s: float = Field(900.0, gt=0)
-    lookback_minutes: float = Field(60.0, gt=0)
+    poll_interval_s: float = Field(900.0, gt=0, description="search.list costs 100 of the 10,000 daily units")
     max_results: int = Field(50, ge=1, le=50)
     max_pages_per_round: int = Field(5, ge=1)
-    timeout_s: float = Field(20.0, gt=0)
     api_key_env: str = "YOUTUBE_API_KEY"
-    api_key_file: Path | None = None
 
     @model_validator(mode="after")
-    def _something_to_follow(self) -> YouTubeConfig:
+    def _something_to_follow(self) -> YouTubeOptions:
         if not [t for t in self.search_terms if t.strip()] and not self.video_ids:
             raise ValueError("give search_terms or video_ids")
         return self
@@ -66,27 +68,28 @@ class YouTubeConfig(BaseModel):
 class YouTubeConnector(PollingConnector):
     source = SOURCE
 
-    def __init__(
-        self,
-        config: YouTubeConfig,
-        name: str | None = None,
-        *,
-        api_key: SecretStr,
-        http: PoliteClient | None = None,
-        sleep: Sleep = asyncio.sleep,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        super().__init__(
-            name,
-            lookback=timedelta(minutes=config.lookback_minutes),
-            poll_interval_s=config.poll_interval_s,
-            http=http or PoliteClient(timeout_s=config.timeout_s, sleep=sleep),
-            sleep=sleep,
-        )
-        self.config = config
-        self.base_url = config.base_url.rstrip("/") + "/youtube/v3"
-        self._api_key = api_key
-        self._clock = clock
+    options: YouTubeOptions
+
+    def __init__(self, name: str, options: YouTubeOptions, **kwargs: Any) -> None:
+        super().__init__(name, options, **kwargs)
+        self.base_url = options.base_url.rstrip("/") + "/youtube/v3"
+
+    async def batches(self, state: State) -> AsyncIterator[Batch]:
+        current: dict[str, Any] = dict(state)
+        while True:
+            try:
+                async for batch in super().batches(current):
+                    current = batch.state or current
+                    yield batch
+            except QuotaExhaustedError as error:
+                log.warning("%s: %s; waiting %.0fs", self.name, error, error.wait_s)
+                await self._sleep(error.wait_s)
+
+    def _api_key(self) -> str:
+        key = read_secret(self.options.api_key_env, self.options.secrets_file)
+        if key is None:
+            raise SourceAuthError(f"{self.name}: set {self.options.api_key_env} (the YouTube Data API key)")
+        return key
 
     def check_quota(self, response: httpx.Response) -> None:
         if response.status_code != 403:
@@ -95,17 +98,17 @@ class YouTubeConnector(PollingConnector):
         errors = body.get("error", {}).get("errors", []) if isinstance(body, dict) else []
         reasons = {e.get("reason") for e in errors if isinstance(e, dict)}
         if reasons & _DAILY:
-            raise QuotaExhaustedError("YouTube daily quota exhausted", seconds_until_quota_reset(self._clock()))
+            raise QuotaExhaustedError("YouTube daily quota exhausted", seconds_until_quota_reset(self.clock()))
         if "rateLimitExceeded" in reasons:
-            raise QuotaExhaustedError("YouTube rate limit exceeded", self.poll_interval_s)
+            raise QuotaExhaustedError("YouTube rate limit exceeded", self.options.poll_interval_s)
 
-    async def poll_round(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
-        for term in (t.strip() for t in self.config.search_terms if t.strip()):
+    async def sweep(self, state: dict[str, Any]) -> AsyncIterator[Batch]:
+        for term in (t.strip() for t in self.options.search_terms if t.strip()):
             params = {"part": "snippet", "type": "video", "q": term, "order": "date"}
             async for batch in self._walk("search", term, "/search", params, "publishedAfter", state):
                 state = batch.state or state
                 yield batch
-        for video_id in self.config.video_ids:
+        for video_id in self.options.video_ids:
             params = {"part": "snippet", "videoId": video_id, "order": "time", "textFormat": "plainText"}
             async for batch in self._walk("comments", video_id, "/commentThreads", params, None, state):
                 state = batch.state or state
@@ -116,15 +119,16 @@ class YouTubeConnector(PollingConnector):
     ) -> AsyncIterator[Batch]:
         """Newest-first pages back to the saved time; the last batch saves the newest time of the walk."""
         saved = parse_time(state.get(section, {}).get(key))
-        since = saved or self.start_time(self._clock())
-        query = {**params, "maxResults": self.config.max_results if section == "search" else 100}
+        since = saved or self.start_time(self.clock())
+        query = {**params, "maxResults": self.options.max_results if section == "search" else 100}
         if since_param:
             query[since_param] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         walk_newest = saved
-        for page in range(self.config.max_pages_per_round):
-            body, rejected, _ = await self.get_json(
-                self.base_url + path, params={**query, "key": self._api_key.get_secret_value()}
-            )
+        for page in range(self.options.max_pages_per_round):
+            url = self.base_url + path
+            response = await self.http.get(url, params={**query, "key": self._api_key()})
+            self.check_quota(response)
+            body, rejected, _ = json_or_reject(response, url, self.name)
             if rejected is None and not (isinstance(body, dict) and isinstance(body.get("items"), list)):
                 rejected = Rejected.of("bad_type", f"{path} answer without an 'items' list", body)
             if rejected is not None:
@@ -138,7 +142,7 @@ class YouTubeConnector(PollingConnector):
                 reached_saved
                 or not isinstance(token, str)
                 or not body["items"]
-                or page == self.config.max_pages_per_round - 1
+                or page == self.options.max_pages_per_round - 1
             )
             if last and walk_newest is not None and walk_newest != saved:
                 iso = walk_newest.isoformat().replace("+00:00", "Z")
@@ -151,14 +155,16 @@ class YouTubeConnector(PollingConnector):
     def _items(self, section: str, items: list[Any], since: datetime) -> tuple[Batch, bool]:
         """A page as a batch (items older than ``since`` left out) and whether it reached ``since``."""
         batch = Batch(fetched=len(items))
-        fetched_at, reached = utcnow(), False
-        brands = frozenset(self.config.brand_channels)
+        fetched_at, reached = self.clock(), False
+        brands = frozenset(self.options.brand_channels)
         for item in items:
             result: Mention | Rejected
             if section == "search":
-                result = video_to_mention(item, source=self.name, fetched_at=fetched_at)
+                result = video_to_mention(item, source=self.mention_source, fetched_at=fetched_at)
             else:
-                result = comment_thread_to_mention(item, source=self.name, fetched_at=fetched_at, brand_channels=brands)
+                result = comment_thread_to_mention(
+                    item, source=self.mention_source, fetched_at=fetched_at, brand_channels=brands
+                )
             if isinstance(result, Rejected):
                 batch.rejected.append(result)
                 continue
@@ -179,9 +185,7 @@ def seconds_until_quota_reset(now: datetime) -> float:
 
 def build(name: str, options: Mapping[str, Any]) -> YouTubeConnector:
     """A YouTube source from its options (``search_terms`` and/or ``video_ids``); the API key must be set."""
-    try:
-        config = YouTubeConfig.model_validate(dict(options))
-    except ValidationError as error:
-        raise ValueError(f"youtube {name}: invalid options: {error}") from None
-    key = require_secret("YouTube API key", config.api_key_env, config.api_key_file)
-    return YouTubeConnector(config, name, api_key=key)
+    parsed = parse_options(YouTubeOptions, SOURCE, name, options)
+    if read_secret(parsed.api_key_env, parsed.secrets_file) is None:
+        raise ValueError(f"youtube connector {name!r}: the API key is not set (variable {parsed.api_key_env})")
+    return YouTubeConnector(name, parsed)

@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import web
 
 from connectors.base import Batch, Connector
+from connectors.http import PoliteClient
+from connectors.sources.common import PollingConnector
 
 
 @dataclass
@@ -146,3 +148,15 @@ async def take(connector: Connector, state: dict[str, Any], n: int, timeout: flo
     finally:
         await stream.aclose()  # type: ignore[attr-defined]
     return batches
+
+
+def wait_free(connector: PollingConnector, sleep: SleepRecorder) -> PollingConnector:
+    """Give ``connector`` the HTTP client it would make itself (its headers, timeout, wait reports), but with
+    ``sleep`` instead of real waiting, so Retry-After, rate-limit and backoff waits are recorded, not slept."""
+    connector._http = PoliteClient(
+        headers=connector.default_headers(),
+        timeout_s=connector.options.timeout_s,
+        on_wait=connector.report_wait,
+        sleep=sleep,
+    )
+    return connector

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take
+from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 from websockets.asyncio.server import ServerConnection, serve
 
 from connectors.sources import bluesky
@@ -46,8 +46,11 @@ async def fake() -> AsyncIterator[FakePlatform]:
 
 
 def connector(base_url: str, **options: Any) -> bluesky.BlueskyConnector:
-    config = bluesky.BlueskyConfig.model_validate({"base_url": base_url, "search_terms": ["veloxa"], **options})
-    return bluesky.BlueskyConnector(config, "sky", sleep=SleepRecorder())
+    opts = bluesky.BlueskyOptions.model_validate({"base_url": base_url, "search_terms": ["veloxa"], **options})
+    sleep = SleepRecorder()
+    source = bluesky.BlueskyConnector("sky", opts, sleep=sleep)
+    wait_free(source, sleep)
+    return source
 
 
 async def test_search_walks_back_to_since_and_saves_the_cursor_only_at_the_end(fake: FakePlatform) -> None:
@@ -60,7 +63,7 @@ async def test_search_walks_back_to_since_and_saves_the_cursor_only_at_the_end(f
 
     fake.script(SEARCH, respond, respond, respond)
     fake.fallback(SEARCH, Reply(json={"posts": []}))
-    source = connector(fake.base_url, lookback_minutes=30)
+    source = connector(fake.base_url, lookback_s=1800)
     batches = await take(source, {}, 4)
     await source.aclose()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take
+from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import mastodon
 
@@ -63,8 +63,11 @@ def timeline(statuses: list[dict[str, Any]], base_url: Any) -> Any:
 
 
 def connector(fake: FakePlatform, sleep: SleepRecorder | None = None, **options: Any) -> mastodon.MastodonConnector:
-    config = mastodon.MastodonConfig.model_validate({"base_url": fake.base_url, "hashtags": ["#veloxa"], **options})
-    return mastodon.MastodonConnector(config, "masto", sleep=sleep or SleepRecorder())
+    opts = mastodon.MastodonOptions.model_validate({"base_url": fake.base_url, "hashtags": ["#veloxa"], **options})
+    sleep = sleep or SleepRecorder()
+    source = mastodon.MastodonConnector("masto", opts, sleep=sleep)
+    wait_free(source, sleep)
+    return source
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ async def test_pages_forward_from_lookback_and_restarts_without_gap(fake: FakePl
     old = [status(i, NOW - timedelta(hours=3, minutes=i)) for i in range(1, 4)]
     recent = [status(100 + i, NOW - timedelta(minutes=50) + timedelta(seconds=20 * i)) for i in range(90)]
     fake.fallback(TAG_PATH, timeline(old + recent, lambda: fake.base_url))
-    source = connector(fake, lookback_minutes=60)
+    source = connector(fake, lookback_s=3600)
 
     batches = await take(source, {}, 4)
     await source.aclose()
@@ -122,7 +125,7 @@ async def test_status_mapping_and_rejects(fake: FakePlatform) -> None:
     assert first.text == "CW\n\nHallo\nwereld <3\n\nTweede"
     assert (first.author.handle, first.author.display_name, first.author.followers) == ("u1@other.example", "User 1", 1)
     assert (first.engagement.likes, first.engagement.shares, first.engagement.replies) == (3, 2, 1)
-    assert (first.lang_hint, first.kind, first.platform, first.source) == ("nl", "post", "mastodon", "masto")
+    assert (first.lang_hint, first.kind, first.platform, first.source) == ("nl", "post", "mastodon", "mastodon:masto")
     assert first.url == page[0]["url"] and first.raw_ref == page[0]["uri"]  # type: ignore[index]
     assert first.created_at == t
     assert second.author.handle == f"local@{host}" and second.author.display_name is None
@@ -189,8 +192,8 @@ async def test_search_first_run_filters_by_lookback_then_uses_min_id(fake: FakeP
     old, fresh = status(1, NOW - timedelta(hours=5)), status(2, NOW - timedelta(minutes=10))
     fake.script("/api/v2/search", Reply(json={"accounts": [], "statuses": [fresh, old], "hashtags": []}))
     fake.fallback("/api/v2/search", Reply(json={"accounts": [], "statuses": [], "hashtags": []}))
-    config = mastodon.MastodonConfig.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa accu"]})
-    source = mastodon.MastodonConnector(config, "masto", sleep=SleepRecorder())
+    opts = mastodon.MastodonOptions.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa accu"]})
+    source = mastodon.MastodonConnector("masto", opts, sleep=SleepRecorder())
     first, second = await take(source, {}, 2)
     await source.aclose()
     assert [m.id.rsplit("/", 1)[1] for m in first.mentions] == [fresh["id"]]
@@ -236,6 +239,6 @@ def test_build_validates_options(monkeypatch: pytest.MonkeyPatch) -> None:
         mastodon.build("m", {"hashtags": ["x"], "poll_interval_s": 0})
     monkeypatch.setenv("MASTODON_ACCESS_TOKEN", "tok-123")
     built = mastodon.build("m", {"hashtags": ["#Veloxa"], "base_url": "https://fosstodon.org/"})
-    assert built.config.hashtags == ["Veloxa"] and built.host == "fosstodon.org"
+    assert built.options.hashtags == ["Veloxa"] and built.host == "fosstodon.org"
     assert built.http.client.headers["Authorization"] == "Bearer tok-123"
-    assert "tok-123" not in repr(built.config)
+    assert "tok-123" not in repr(built.options)

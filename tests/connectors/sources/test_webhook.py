@@ -219,7 +219,7 @@ async def test_meta_delivery_becomes_mentions_and_200_only_after_durable(receive
     assert (anna.author.handle, anna.author.display_name) == ("42", "Anna de Vries")
     assert anna.text == "Mijn Veloxa accu is na 2 weken leeg"
     assert anna.kind == "comment" and anna.in_reply_to == "facebook:1001_555"
-    assert not anna.author_is_brand and anna.source == "owned" and anna.platform == "facebook"
+    assert not anna.author_is_brand and anna.source == "webhook:owned" and anna.platform == "facebook"
     assert int(anna.created_at.timestamp()) == int(now) - 3 and anna.created_at.utcoffset() is not None
     webcare = by_id["facebook:555_778"]
     assert webcare.author_is_brand and webcare.in_reply_to == "facebook:555_777"
@@ -361,13 +361,13 @@ def test_build_validates_options_and_needs_secrets(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("LUISTER_WEBHOOK_APP_SECRET")
     with pytest.raises(ValueError, match="LUISTER_WEBHOOK_APP_SECRET"):
         webhook.build("w", {})
-    secret_file = tmp_path / "secret"
-    secret_file.write_text("from-a-file\n")
-    connector = webhook.build("w", {"app_secret_file": str(secret_file)})
+    secrets_file = tmp_path / "secrets.env"
+    secrets_file.write_text("LUISTER_WEBHOOK_APP_SECRET=from-a-file\nLUISTER_WEBHOOK_VERIFY_TOKEN=t\n")
+    connector = webhook.build("w", {"secrets_file": str(secrets_file)})
     assert connector._signature_ok(sign(b"{}", "from-a-file"), b"{}")
     assert "from-a-file" not in repr(vars(connector))
-    with pytest.raises(ValueError, match="cannot read secrets file"):
-        webhook.build("w", {"app_secret_file": str(tmp_path / "missing")})
+    with pytest.raises(ValueError, match="secrets_file"):
+        webhook.build("w", {"secrets_file": str(tmp_path / "missing")})
 
 
 def _iso(epoch: float) -> str:

@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take
-from pydantic import SecretStr
+from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import x
-from connectors.sources.polling import SourceAuthError
+from connectors.sources.payloads import SourceAuthError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SEARCH = "/2/tweets/search/recent"
@@ -66,9 +65,17 @@ async def fake() -> AsyncIterator[FakePlatform]:
         yield platform
 
 
+@pytest.fixture(autouse=True)
+def bearer_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
+
+
 def connector(fake: FakePlatform, sleep: SleepRecorder | None = None, **options: Any) -> x.XConnector:
-    config = x.XConfig.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa", "velo xa"], **options})
-    return x.XConnector(config, "xx", bearer_token=SecretStr(TOKEN), sleep=sleep or SleepRecorder())
+    opts = x.XOptions.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa", "velo xa"], **options})
+    sleep = sleep or SleepRecorder()
+    source = x.XConnector("xx", opts, sleep=sleep)
+    wait_free(source, sleep)
+    return source
 
 
 async def test_walk_saves_since_id_at_the_end_and_the_next_round_uses_it(fake: FakePlatform) -> None:
@@ -76,7 +83,7 @@ async def test_walk_saves_since_id_at_the_end_and_the_next_round_uses_it(fake: F
     tweets.sort(key=lambda t: t["id"], reverse=True)
     fake.script(SEARCH, page(tweets[:4], "t1"), page(tweets[4:8], "t2"), page(tweets[8:]))
     fake.fallback(SEARCH, page([]))
-    source = connector(fake, lookback_minutes=120)
+    source = connector(fake, lookback_s=7200)
     batches = await take(source, {}, 4)
     await source.aclose()
     assert [[m.id for m in b.mentions] for b in batches[:3]] == [
@@ -196,8 +203,8 @@ def test_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
         x.build("x", {})
     with pytest.raises(ValueError, match="bearer_token"):
         x.build("x", {"query": "v", "bearer_token": TOKEN})
-    with pytest.raises(ValueError, match="lookback_minutes"):
-        x.build("x", {"query": "v", "lookback_minutes": 8 * 24 * 60})
+    with pytest.raises(ValueError, match="lookback_s"):
+        x.build("x", {"query": "v", "lookback_s": 8 * 24 * 3600})
     built = x.build("x", {"query": "veloxa -is:retweet"})
-    assert built.config.search_query() == "veloxa -is:retweet"
-    assert TOKEN not in repr(built.config) and built.base_url == "https://api.x.com"
+    assert built.options.search_query() == "veloxa -is:retweet"
+    assert TOKEN not in repr(built.options) and built.base_url == "https://api.x.com"

@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take
-from pydantic import SecretStr
+from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import youtube
-from connectors.sources.polling import SourceAuthError
+from connectors.sources.payloads import SourceAuthError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 KEY = "AIza-secret-key-for-tests"
@@ -75,9 +74,19 @@ async def fake() -> AsyncIterator[FakePlatform]:
         yield platform
 
 
-def connector(fake: FakePlatform, sleep: SleepRecorder | None = None, **options: Any) -> youtube.YouTubeConnector:
-    config = youtube.YouTubeConfig.model_validate({"base_url": fake.base_url, **options})
-    return youtube.YouTubeConnector(config, "yt", api_key=SecretStr(KEY), sleep=sleep or SleepRecorder())
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("YOUTUBE_API_KEY", KEY)
+
+
+def connector(
+    fake: FakePlatform, sleep: SleepRecorder | None = None, clock: Any = None, **options: Any
+) -> youtube.YouTubeConnector:
+    opts = youtube.YouTubeOptions.model_validate({"base_url": fake.base_url, **options})
+    sleep = sleep or SleepRecorder()
+    source = youtube.YouTubeConnector("yt", opts, sleep=sleep, **({"clock": clock} if clock else {}))
+    wait_free(source, sleep)
+    return source
 
 
 async def test_search_walk_and_cursor(fake: FakePlatform) -> None:
@@ -88,7 +97,7 @@ async def test_search_walk_and_cursor(fake: FakePlatform) -> None:
         Reply(json={"items": videos[2:]}),
     )
     fake.fallback(SEARCH, Reply(json={"items": []}))
-    source = connector(fake, search_terms=["veloxa"], lookback_minutes=90)
+    source = connector(fake, search_terms=["veloxa"], lookback_s=5400)
     batches = await take(source, {}, 3)
     await source.aclose()
     assert [[m.id for m in b.mentions] for b in batches] == [["youtube:vid1", "youtube:vid2"], ["youtube:vid3"], []]
@@ -110,7 +119,7 @@ async def test_comment_threads_stop_at_the_saved_comment(fake: FakePlatform) -> 
     threads = [thread(n, NOW - timedelta(minutes=n)) for n in range(1, 6)]
     threads[1] = thread(2, NOW - timedelta(minutes=2), author="UCveloxa")
     fake.script(THREADS, Reply(json={"items": threads[:3], "nextPageToken": "N"}), Reply(json={"items": threads[3:]}))
-    source = connector(fake, video_ids=["V1"], lookback_minutes=60)
+    source = connector(fake, video_ids=["V1"], lookback_s=3600)
     first_run = await take(source, {}, 2)
     await source.aclose()
     assert [m.id for b in first_run for m in b.mentions] == [f"youtube:c{n}" for n in range(1, 6)]
@@ -140,10 +149,9 @@ async def test_comment_threads_stop_at_the_saved_comment(fake: FakePlatform) -> 
 async def test_quota_exceeded_waits_until_pacific_midnight(fake: FakePlatform) -> None:
     fake.script(SEARCH, quota_error("quotaExceeded"), Reply(json={"items": [video(1, NOW)]}))
     sleep = SleepRecorder()
-    config = youtube.YouTubeConfig.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa"]})
     # 20:00 UTC on 2 March is 12:00 in Los Angeles (PST): twelve hours to the reset.
     clock = lambda: datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # noqa: E731
-    source = youtube.YouTubeConnector(config, "yt", api_key=SecretStr(KEY), sleep=sleep, clock=clock)
+    source = connector(fake, sleep, clock, search_terms=["veloxa"])
     source.lookback = timedelta(days=36500)
     [batch] = await take(source, {}, 1)
     await source.aclose()
@@ -208,5 +216,5 @@ def test_build(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="api_key"):
         youtube.build("y", {"search_terms": ["v"], "api_key": KEY})
     built = youtube.build("y", {"video_ids": ["V1"]})
-    assert built.base_url == "https://www.googleapis.com/youtube/v3" and KEY not in repr(built.config)
+    assert built.base_url == "https://www.googleapis.com/youtube/v3" and KEY not in repr(built.options)
     assert youtube.seconds_until_quota_reset(datetime(2026, 7, 1, 6, 30, tzinfo=UTC)) == 30 * 60 + 60  # 23:30 PDT
