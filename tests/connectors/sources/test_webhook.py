@@ -374,3 +374,54 @@ def _iso(epoch: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+async def test_instagram_comments(receiver: Receiver) -> None:
+    receiver.run()
+    now = int(time.time())
+    payload = {
+        "object": "instagram",
+        "entry": [
+            {
+                "id": "17841400000000000",
+                "time": now,
+                "changes": [
+                    {
+                        "field": "comments",
+                        "value": {
+                            "from": {"id": "9001", "username": "fietsfan"},
+                            "media": {"id": "17900000000000001", "media_product_type": "FEED"},
+                            "id": "17865799348089039",
+                            "text": "Wanneer komt de Cargo Max terug?",
+                        },
+                    },
+                    {
+                        "field": "comments",
+                        "value": {
+                            "from": {"id": "17841400000000000", "username": "veloxa"},
+                            "media": {"id": "17900000000000001"},
+                            "id": "17865799348089040",
+                            "parent_id": "17865799348089039",
+                            "text": "Volgende maand!",
+                        },
+                    },
+                ],
+            }
+        ],
+    }
+    reply = asyncio.create_task(receiver.post(payload))
+    batch = await receiver.next_batch()
+    fan, brand = batch.mentions
+    assert (fan.id, fan.platform, fan.author.handle, fan.kind) == (
+        "instagram:17865799348089039",
+        "instagram",
+        "fietsfan",
+        "comment",
+    )
+    assert fan.in_reply_to == "instagram:17900000000000001" and not fan.author_is_brand
+    assert fan.created_at.timestamp() == now  # no created_time: the entry's time
+    assert brand.author_is_brand and brand.in_reply_to == "instagram:17865799348089039"
+    assert batch.rejected == []
+    assert batch.on_durable is not None
+    batch.on_durable()
+    assert (await reply).status_code == 200
