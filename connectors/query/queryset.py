@@ -1,0 +1,200 @@
+"""Brand queries, compiled once and matched against mentions (see docs/queries.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.query.matcher import Predicate, Prepared, anchors, compile_node, positive_terms
+from connectors.query.nodes import Node, Phrase, Term
+from connectors.query.normalize import fold
+from connectors.query.syntax import QuerySyntaxError, parse
+from pipeline.schema import BrandMatch, MatchType, Mention
+
+_STRENGTH: dict[MatchType, int] = {"tagged": 2, "hashtag": 1, "untagged": 0}
+
+
+@dataclass(frozen=True, slots=True)
+class BrandQuery:
+    """One brand's query. ``langs``/``platforms`` (empty: any) restrict which mentions it is tried on; a mention
+    whose language is unknown passes ``langs`` (the worker detects the language later). Raises
+    :class:`QuerySyntaxError` on an invalid query, or one that has no term that must occur (only NOTs/filters)."""
+
+    brand: str
+    query: str
+    competitor: bool = False
+    competitive_set: str | None = None
+    langs: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    ast: Node = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.brand.strip():
+            raise ValueError("brand: a non-empty name is needed")
+        ast = parse(self.query)
+        if not any(True for _ in positive_terms(ast)):
+            raise QuerySyntaxError("a query needs at least one term that is not under NOT", self.query, 0)
+        object.__setattr__(self, "ast", ast)
+        object.__setattr__(self, "langs", tuple(fold(x).split("-")[0] for x in self.langs))
+        object.__setattr__(self, "platforms", tuple(fold(x) for x in self.platforms))
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    query: BrandQuery
+    predicate: Predicate
+    handles: frozenset[Term]
+    hashtags: frozenset[Term]
+    matches: dict[MatchType, BrandMatch]
+
+    def applies_to(self, text: Prepared) -> bool:
+        q = self.query
+        if q.langs and text.lang is not None and text.lang not in q.langs:
+            return False
+        return not (q.platforms and text.platform not in q.platforms)
+
+    def match_type(self, text: Prepared) -> MatchType:
+        if any(_occurs(term, text) for term in self.handles):
+            return "tagged"
+        if any(_occurs(term, text) for term in self.hashtags):
+            return "hashtag"
+        return "untagged"
+
+
+def _occurs(term: Term, text: Prepared) -> bool:
+    return text.has_prefix(term.token) if term.prefix else term.token in text.present
+
+
+def _compile(query: BrandQuery) -> _Compiled:
+    terms = [t for t in positive_terms(query.ast) if isinstance(t, Term)]
+    matches: dict[MatchType, BrandMatch] = {
+        kind: BrandMatch(brand=query.brand, match_type=kind, competitor=query.competitor) for kind in _STRENGTH
+    }
+    return _Compiled(
+        query,
+        compile_node(query.ast),
+        frozenset(t for t in terms if t.token.startswith("@")),
+        frozenset(t for t in terms if t.token.startswith("#")),
+        matches,
+    )
+
+
+class QuerySet:
+    """The brand queries of one deployment, indexed by the tokens that can make each of them match.
+
+    ``match`` folds and tokenizes a mention's text once, looks its distinct tokens up in an inverted index
+    (token → queries; wildcard prefixes are looked up per prefix length) and evaluates only those queries, plus
+    any that have no anchor term (e.g. ``veloxa OR NOT lang:nl``), which are evaluated on every mention.
+    """
+
+    def __init__(self, queries: Iterable[BrandQuery]) -> None:
+        self.queries: tuple[BrandQuery, ...] = tuple(queries)
+        self._compiled = [_compile(q) for q in self.queries]
+        self._exact: dict[str, list[int]] = defaultdict(list)
+        self._prefixes: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        self._always: list[int] = []
+        for i, query in enumerate(self.queries):
+            found = anchors(query.ast)
+            if found is None:
+                self._always.append(i)
+                continue
+            for term in found:
+                if term.prefix:
+                    self._prefixes[len(term.token)][term.token].append(i)
+                else:
+                    self._exact[term.token].append(i)
+        self._exact = dict(self._exact)
+        self._prefix_lengths = sorted(self._prefixes)
+        self._prefixes = {n: dict(by_prefix) for n, by_prefix in self._prefixes.items()}
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> QuerySet:
+        """Load a brand file (format: docs/queries.md). Raises ValueError (QuerySyntaxError for a bad query,
+        noted with the brand and file) when it is wrong."""
+        from connectors.query.config import load_brand_queries
+
+        return cls(load_brand_queries(path))
+
+    @property
+    def brands(self) -> list[str]:
+        """Brand names in file order, each once."""
+        return list(dict.fromkeys(q.brand for q in self.queries))
+
+    def competitive_sets(self) -> dict[str, list[str]]:
+        """Competitive set name → its brands (own brand(s) first), for queries that name one."""
+        sets: dict[str, list[str]] = {}
+        for q in sorted(self.queries, key=lambda q: q.competitor):
+            if q.competitive_set is not None and q.brand not in sets.setdefault(q.competitive_set, []):
+                sets[q.competitive_set].append(q.brand)
+        return sets
+
+    def candidates(self, text: Prepared) -> list[int]:
+        """Indexes of the queries worth evaluating on ``text``, in query order."""
+        found: set[int] = set(self._always)
+        exact = self._exact
+        for token in text.present:
+            hit = exact.get(token)
+            if hit is not None:
+                found.update(hit)
+        for length in self._prefix_lengths:
+            by_prefix = self._prefixes[length]
+            for token in text.present:
+                hit = by_prefix.get(token[:length])
+                if hit is not None:
+                    found.update(hit)
+        return sorted(found)
+
+    def match(self, mention: Mention) -> list[BrandMatch]:
+        """The brands whose query matches ``mention`` (its text, declared language and platform), each once with
+        its strongest match type, in query order."""
+        return self.match_text(mention.text, mention.lang_hint, mention.platform)
+
+    def match_text(self, text: str, lang: str | None = None, platform: str | None = None) -> list[BrandMatch]:
+        """:meth:`match` for a bare text."""
+        prepared = Prepared(text, lang, platform)
+        out: dict[str, BrandMatch] = {}
+        for i in self.candidates(prepared):
+            compiled = self._compiled[i]
+            if not compiled.applies_to(prepared) or not compiled.predicate(prepared):
+                continue
+            found = compiled.matches[compiled.match_type(prepared)]
+            before = out.get(found.brand)
+            if before is None or _STRENGTH[found.match_type] > _STRENGTH[before.match_type]:
+                out[found.brand] = found
+        return list(out.values())
+
+    def apply(self, mention: Mention) -> Mention | None:
+        """``mention`` with ``brands`` set to the brands the connector had already set merged with the matches
+        (strongest match type per brand); None when the result is empty: such a mention never reaches the model."""
+        found = self.match(mention)
+        if not found and not mention.brands:
+            return None
+        merged = _merge(mention.brands, found)
+        if merged == mention.brands:
+            return mention
+        return mention.model_copy(update={"brands": merged})
+
+    def search_terms(self, brand: str | None = None) -> list[str]:
+        """Positive terms, ``@handles``, ``#hashtags`` and phrases (words joined by spaces) of every query, or of
+        ``brand``'s, for a platform's search API; each once, folded, in query order. Wildcard terms are left out."""
+        out: dict[str, None] = {}
+        for q in self.queries:
+            if brand is not None and q.brand != brand:
+                continue
+            for term in positive_terms(q.ast):
+                if isinstance(term, Phrase):
+                    out[" ".join(term.tokens)] = None
+                elif not term.prefix:
+                    out[term.token] = None
+        return list(out)
+
+
+def _merge(first: Sequence[BrandMatch], second: Sequence[BrandMatch]) -> list[BrandMatch]:
+    out: dict[str, BrandMatch] = {}
+    for match in (*first, *second):
+        before = out.get(match.brand)
+        if before is None or _STRENGTH[match.match_type] > _STRENGTH[before.match_type]:
+            out[match.brand] = match
+    return list(out.values())
