@@ -8,6 +8,7 @@ A mention text is folded and tokenized once (:class:`Prepared`); each compiled q
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 
 from connectors.query.nodes import And, Filter, Near, Node, Not, Operand, Or, Phrase, Term
 from connectors.query.normalize import TOKEN, fold
@@ -21,8 +22,8 @@ class Prepared:
     def __init__(self, text: str, lang: str | None = None, platform: str | None = None) -> None:
         self.tokens: list[str] = TOKEN.findall(fold(text))
         self.present: frozenset[str] = frozenset(self.tokens)
-        self.lang = None if not lang else fold(lang).replace("_", "-").split("-")[0]
-        self.platform = None if not platform else fold(platform)
+        self.lang = None if not lang else primary_language(lang)
+        self.platform = None if not platform else _fold_cached(platform)
         self._positions: dict[str, list[int]] | None = None
 
     def positions(self, token: str) -> list[int]:
@@ -36,6 +37,15 @@ class Prepared:
 
     def has_prefix(self, prefix: str) -> bool:
         return any(tok.startswith(prefix) for tok in self.present)
+
+
+@lru_cache(maxsize=1024)
+def primary_language(tag: str) -> str:
+    """``nl`` for ``nl``, ``NL-be``, ``nl_BE``."""
+    return fold(tag).replace("_", "-").split("-")[0]
+
+
+_fold_cached = lru_cache(maxsize=1024)(fold)
 
 
 Predicate = Callable[[Prepared], bool]

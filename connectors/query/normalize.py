@@ -9,26 +9,34 @@ and a second ``@`` as in ``@name@instance.social`` or ``@name.bsky.social``) or 
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from functools import cache
 
-TOKEN = re.compile(r"(?<!\w)@\w+(?:[.@-]\w+)*|(?<!\w)#\w+|\w+")
-"""Handles first (so ``@a.b`` is one token), then hashtags, then words. ``x@y`` is two words, not a handle."""
+TOKEN = re.compile(r"\w+|(?<!\w)@\w+(?:[.@-]\w+)*|(?<!\w)#\w+")
+"""Words, ``@handles`` (``@a.b`` is one token) and ``#hashtags``. ``x@y`` is two words, not a handle."""
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 @cache
-def _combining_marks() -> re.Pattern[str]:
-    # re has no \p{M}; build the class once from the Unicode database (a few hundred ranges).
+def _bmp_combining_marks() -> re.Pattern[str]:
+    # re has no \p{M}; build the class once from the Unicode database. Only the Basic Multilingual Plane goes in
+    # the class: sre matches a BMP-only class with a bitmap, while astral ranges make it scan a list per character.
     ranges: list[tuple[int, int]] = []
-    for cp in range(sys.maxunicode + 1):
+    for cp in range(0x10000):
         if unicodedata.combining(chr(cp)):
             if ranges and ranges[-1][1] == cp - 1:
                 ranges[-1] = (ranges[-1][0], cp)
             else:
                 ranges.append((cp, cp))
-    body = "".join(f"\\U{a:08x}-\\U{b:08x}" if a != b else f"\\U{a:08x}" for a, b in ranges)
+    body = "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
     return re.compile(f"[{body}]+")
+
+
+def _drop_astral_mark(match: re.Match[str]) -> str:
+    char = match.group()
+    return "" if unicodedata.combining(char) else char
 
 
 def fold(text: str) -> str:
@@ -36,7 +44,9 @@ def fold(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
-    return _combining_marks().sub("", unicodedata.normalize("NFKD", folded))
+    folded = _bmp_combining_marks().sub("", unicodedata.normalize("NFKD", folded))
+    # Astral characters are mostly emoji; the rare astral combining marks (e.g. Brahmi) are dropped one by one.
+    return _ASTRAL.sub(_drop_astral_mark, folded) if _ASTRAL.search(folded) else folded
 
 
 def tokens(text: str) -> list[str]:

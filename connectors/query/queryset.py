@@ -14,6 +14,9 @@ from connectors.query.syntax import QuerySyntaxError, parse
 from pipeline.schema import BrandMatch, MatchType, Mention
 
 _STRENGTH: dict[MatchType, int] = {"tagged": 2, "hashtag": 1, "untagged": 0}
+_BUCKET = 2
+"""Wildcard prefixes are bucketed by this many leading characters: no more than the shortest prefix the parser
+accepts (``ve*``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,8 @@ class QuerySet:
     def __init__(self, queries: Iterable[BrandQuery]) -> None:
         self.queries: tuple[BrandQuery, ...] = tuple(queries)
         self._compiled = [_compile(q) for q in self.queries]
-        self._exact: dict[str, list[int]] = defaultdict(list)
-        self._prefixes: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        exact: dict[str, list[int]] = defaultdict(list)  # each list ascending: candidates() may return it as is
+        prefixes: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         self._always: list[int] = []
         for i, query in enumerate(self.queries):
             found = anchors(query.ast)
@@ -102,12 +105,14 @@ class QuerySet:
                 continue
             for term in found:
                 if term.prefix:
-                    self._prefixes[len(term.token)][term.token].append(i)
+                    prefixes[term.token[:_BUCKET]][term.token].append(i)
                 else:
-                    self._exact[term.token].append(i)
-        self._exact = dict(self._exact)
-        self._prefix_lengths = sorted(self._prefixes)
-        self._prefixes = {n: dict(by_prefix) for n, by_prefix in self._prefixes.items()}
+                    exact[term.token].append(i)
+        self._exact = dict(exact)
+        self._exact_tokens = frozenset(exact)
+        # Wildcard prefixes grouped by their first _BUCKET characters: one dict look-up per token, then a
+        # startswith per prefix in that (small) bucket.
+        self._prefixes = {bucket: tuple(by_prefix.items()) for bucket, by_prefix in prefixes.items()}
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> QuerySet:
@@ -132,18 +137,24 @@ class QuerySet:
 
     def candidates(self, text: Prepared) -> list[int]:
         """Indexes of the queries worth evaluating on ``text``, in query order."""
-        found: set[int] = set(self._always)
         exact = self._exact
-        for token in text.present:
-            hit = exact.get(token)
-            if hit is not None:
-                found.update(hit)
-        for length in self._prefix_lengths:
-            by_prefix = self._prefixes[length]
+        hits = text.present.intersection(self._exact_tokens)
+        if not self._prefixes and not self._always:
+            if not hits:
+                return []
+            if len(hits) == 1:
+                return exact[next(iter(hits))]
+        found: set[int] = set(self._always)
+        for token in hits:
+            found.update(exact[token])
+        if self._prefixes:
+            buckets = self._prefixes
             for token in text.present:
-                hit = by_prefix.get(token[:length])
-                if hit is not None:
-                    found.update(hit)
+                bucket = buckets.get(token[:_BUCKET])
+                if bucket is not None:
+                    for prefix, hit in bucket:
+                        if token.startswith(prefix):
+                            found.update(hit)
         return sorted(found)
 
     def match(self, mention: Mention) -> list[BrandMatch]:
