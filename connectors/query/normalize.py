@@ -44,7 +44,8 @@ def fold(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         return folded
-    folded = _bmp_combining_marks().sub("", unicodedata.normalize("NFKD", folded))
+    # Compatibility decomposition can yield upper case again ("𝑨" → "A"), hence the second casefold.
+    folded = _bmp_combining_marks().sub("", unicodedata.normalize("NFKD", folded).casefold())
     # Astral characters are mostly emoji; the rare astral combining marks (e.g. Brahmi) are dropped one by one.
     return _ASTRAL.sub(_drop_astral_mark, folded) if _ASTRAL.search(folded) else folded
 

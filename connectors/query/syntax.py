@@ -36,7 +36,7 @@ class QuerySyntaxError(ValueError):
         super().__init__(message)
 
     def __str__(self) -> str:
-        line = self.query.replace("\n", " ").replace("\t", " ")
+        line = "".join(" " if char.isspace() else char for char in self.query)  # one line, caret aligned
         return f"{self.message} at position {self.position}\n  {line}\n  {' ' * self.position}^"
 
 
