@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench bench-models eval train clean
+.PHONY: install run test lint typecheck bench bench-models bench-queries eval train clean
 .DEFAULT_GOAL := help
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make test          install, then lint, type-check and run the test suite"
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
+	@echo "make bench-queries brand-query matching throughput, 50 queries on one core (JSON on stdout)"
 	@echo "make eval          sentiment macro-F1 per language on UMSAB validation (DATA=../shared/data/umsab)"
 
 $(BIN)/python:
@@ -44,6 +45,9 @@ test: lint typecheck
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_pipeline
+
+bench-queries: install
+	$(BIN)/python -m benchmarks.bench_queries
 
 DATA ?= ../shared/data/umsab
 bench-models: install

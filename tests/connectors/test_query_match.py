@@ -261,3 +261,11 @@ def test_demo_brand_file_agrees_with_the_demo() -> None:
             pytest.fail(f"{m.text!r}: demo {demo}, query {ours}")
     assert outcome["agree"] >= 0.9 * 2000, outcome
     print(f"demo agreement: {dict(outcome)}")
+
+
+def test_brand_files_ship_as_package_data() -> None:
+    import tomllib
+
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "resources/*.yaml" in package_data["connectors"]
+    assert DEMO_BRANDS.match("connectors/resources/*.yaml")
