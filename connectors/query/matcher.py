@@ -69,14 +69,40 @@ def compile_node(node: Node) -> Predicate:
             inner = compile_node(child)
             return lambda t: not inner(t)
         case And(children):
-            parts = [compile_node(c) for c in sorted(children, key=_cost)]
-            return lambda t: all(p(t) for p in parts)
+            every = _plain_terms(children)
+            if every is not None:
+                required = every
+                return lambda t: required <= t.present
+            return _all([compile_node(c) for c in sorted(children, key=_cost)])
         case Or(children):
-            parts = [compile_node(c) for c in sorted(children, key=_cost)]
-            return lambda t: any(p(t) for p in parts)
+            words = _plain_terms(children)
+            if words is not None:
+                return lambda t: not words.isdisjoint(t.present)
+            return _any([compile_node(c) for c in sorted(children, key=_cost)])
         case Near(left, right, distance):
             return lambda t: _near(t, left, right, distance)
     raise TypeError(node)
+
+
+def _plain_terms(children: tuple[Node, ...]) -> frozenset[str] | None:
+    """The tokens, when every child is a plain (non-wildcard) term: then AND/OR are one set operation."""
+    if all(isinstance(c, Term) and not c.prefix for c in children):
+        return frozenset(c.token for c in children if isinstance(c, Term))
+    return None
+
+
+def _all(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda t: first(t) and second(t)
+    return lambda t: all(p(t) for p in parts)
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda t: first(t) or second(t)
+    return lambda t: any(p(t) for p in parts)
 
 
 def _cost(node: Node) -> int:

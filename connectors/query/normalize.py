@@ -16,7 +16,8 @@ TOKEN = re.compile(r"\w+|(?<!\w)@\w+(?:[.@-]\w+)*|(?<!\w)#\w+")
 """Words, ``@handles`` (``@a.b`` is one token) and ``#hashtags``. ``x@y`` is two words, not a handle."""
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_MARK_RANGE = re.compile("[\U000101fd-\U0001e94a]")
+"""Where the combining marks outside the BMP lie (Unicode 15: U+101FD–U+1E94A); emoji (U+1F000 on) are above."""
 
 
 @cache
@@ -46,8 +47,8 @@ def fold(text: str) -> str:
         return folded
     # Compatibility decomposition can yield upper case again ("𝑨" → "A"), hence the second casefold.
     folded = _bmp_combining_marks().sub("", unicodedata.normalize("NFKD", folded).casefold())
-    # Astral characters are mostly emoji; the rare astral combining marks (e.g. Brahmi) are dropped one by one.
-    return _ASTRAL.sub(_drop_astral_mark, folded) if _ASTRAL.search(folded) else folded
+    # The rare astral combining marks (Brahmi, musical symbols …) are dropped one by one.
+    return _ASTRAL_MARK_RANGE.sub(_drop_astral_mark, folded) if _ASTRAL_MARK_RANGE.search(folded) else folded
 
 
 def tokens(text: str) -> list[str]:

@@ -48,8 +48,11 @@ class BrandQuery:
 class _Compiled:
     query: BrandQuery
     predicate: Predicate
-    handles: frozenset[Term]
-    hashtags: frozenset[Term]
+    restricted: bool
+    handles: frozenset[str]
+    hashtags: frozenset[str]
+    handle_prefixes: tuple[str, ...]
+    hashtag_prefixes: tuple[str, ...]
     matches: dict[MatchType, BrandMatch]
 
     def applies_to(self, text: Prepared) -> bool:
@@ -59,27 +62,31 @@ class _Compiled:
         return not (q.platforms and text.platform not in q.platforms)
 
     def match_type(self, text: Prepared) -> MatchType:
-        if any(_occurs(term, text) for term in self.handles):
+        present = text.present
+        if not self.handles.isdisjoint(present) or any(text.has_prefix(p) for p in self.handle_prefixes):
             return "tagged"
-        if any(_occurs(term, text) for term in self.hashtags):
+        if not self.hashtags.isdisjoint(present) or any(text.has_prefix(p) for p in self.hashtag_prefixes):
             return "hashtag"
         return "untagged"
 
 
-def _occurs(term: Term, text: Prepared) -> bool:
-    return text.has_prefix(term.token) if term.prefix else term.token in text.present
-
-
 def _compile(query: BrandQuery) -> _Compiled:
     terms = [t for t in positive_terms(query.ast) if isinstance(t, Term)]
+
+    def tokens(sigil: str, prefix: bool) -> list[str]:
+        return [t.token for t in terms if t.token.startswith(sigil) and t.prefix is prefix]
+
     matches: dict[MatchType, BrandMatch] = {
         kind: BrandMatch(brand=query.brand, match_type=kind, competitor=query.competitor) for kind in _STRENGTH
     }
     return _Compiled(
         query,
         compile_node(query.ast),
-        frozenset(t for t in terms if t.token.startswith("@")),
-        frozenset(t for t in terms if t.token.startswith("#")),
+        bool(query.langs or query.platforms),
+        frozenset(tokens("@", False)),
+        frozenset(tokens("#", False)),
+        tuple(tokens("@", True)),
+        tuple(tokens("#", True)),
         matches,
     )
 
@@ -168,7 +175,7 @@ class QuerySet:
         out: dict[str, BrandMatch] = {}
         for i in self.candidates(prepared):
             compiled = self._compiled[i]
-            if not compiled.applies_to(prepared) or not compiled.predicate(prepared):
+            if (compiled.restricted and not compiled.applies_to(prepared)) or not compiled.predicate(prepared):
                 continue
             found = compiled.matches[compiled.match_type(prepared)]
             before = out.get(found.brand)

@@ -154,3 +154,14 @@ def test_tokens_keep_handles_and_hashtags_whole() -> None:
         "s",
         "app",
     ]
+
+
+def test_every_combining_mark_is_stripped() -> None:
+    import sys
+    import unicodedata
+
+    # (U+0345, the Greek ypogegrammeni, case-folds to an iota: a letter, kept)
+    marks = [
+        chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp)) and chr(cp).casefold() == chr(cp)
+    ]
+    assert fold("a" + "".join(marks) + "b") == "ab"
