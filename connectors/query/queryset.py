@@ -17,6 +17,8 @@ _STRENGTH: dict[MatchType, int] = {"tagged": 2, "hashtag": 1, "untagged": 0}
 _BUCKET = 2
 """Wildcard prefixes are bucketed by this many leading characters: no more than the shortest prefix the parser
 accepts (``ve*``)."""
+_SEEN_LIMIT = 500_000
+"""Distinct tokens remembered for the wildcard look-up before the memory starts over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +120,12 @@ class QuerySet:
         self._exact = dict(exact)
         self._exact_tokens = frozenset(exact)
         # Wildcard prefixes grouped by their first _BUCKET characters: one dict look-up per token, then a
-        # startswith per prefix in that (small) bucket.
+        # startswith per prefix in that (small) bucket. Which tokens hit a wildcard is remembered (the vocabulary of
+        # a stream repeats), so a text costs two set operations, not a look-up per token; the memory is bounded.
         self._prefixes = {bucket: tuple(by_prefix.items()) for bucket, by_prefix in prefixes.items()}
+        self._seen: set[str] = set()
+        self._prefix_hits: dict[str, set[int]] = {}
+        self._prefix_hit_tokens: set[str] = set()
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> QuerySet:
@@ -155,14 +161,28 @@ class QuerySet:
         for token in hits:
             found.update(exact[token])
         if self._prefixes:
-            buckets = self._prefixes
-            for token in text.present:
-                bucket = buckets.get(token[:_BUCKET])
-                if bucket is not None:
-                    for prefix, hit in bucket:
-                        if token.startswith(prefix):
-                            found.update(hit)
+            unseen = text.present.difference(self._seen)
+            if unseen:
+                self._learn_prefix_hits(unseen)
+            for token in text.present.intersection(self._prefix_hit_tokens):
+                found.update(self._prefix_hits[token])
         return sorted(found)
+
+    def _learn_prefix_hits(self, tokens: Iterable[str]) -> None:
+        if len(self._seen) > _SEEN_LIMIT:
+            self._seen.clear()
+            self._prefix_hits.clear()
+            self._prefix_hit_tokens.clear()
+        buckets = self._prefixes
+        for token in tokens:
+            self._seen.add(token)
+            bucket = buckets.get(token[:_BUCKET])
+            if bucket is None:
+                continue
+            for prefix, hit in bucket:
+                if token.startswith(prefix):
+                    self._prefix_hits.setdefault(token, set()).update(hit)
+                    self._prefix_hit_tokens.add(token)
 
     def match(self, mention: Mention) -> list[BrandMatch]:
         """The brands whose query matches ``mention`` (its text, declared language and platform), each once with

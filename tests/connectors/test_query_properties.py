@@ -162,3 +162,30 @@ def test_folding_is_idempotent_and_tokens_are_stable(text: str) -> None:
     # Query terms are folded and then stored; mention texts are folded once. Both must land on the same tokens.
     assert fold(fold(text)) == fold(text)
     assert tokens(" ".join(tokens(text))) == tokens(text)
+
+
+_SHARED = QuerySet(
+    [
+        BrandQuery(brand="P", query="ab* OR #ab*"),
+        BrandQuery(brand="Q", query="@ab* -c"),
+        BrandQuery(brand="R", query="abc OR #ab* OR ab*"),
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(TEXT_WORDS), max_size=8).map(" ".join))
+def test_remembered_wildcard_hits_change_nothing(text: str) -> None:
+    # _SHARED has seen the texts of earlier examples (and may have started its memory over); a fresh set has not.
+    fresh = QuerySet(_SHARED.queries)
+    assert _SHARED.match_text(text) == fresh.match_text(text)
+
+
+def test_the_wildcard_memory_starts_over_when_full(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import connectors.query.queryset as queryset
+
+    monkeypatch.setattr(queryset, "_SEEN_LIMIT", 3)
+    qs = QuerySet([BrandQuery(brand="P", query="ab*")])
+    for text in ("x y z", "u v w", "t s r", "abd q"):
+        assert bool(qs.match_text(text)) is (text == "abd q")
+    assert len(qs._seen) <= 5
