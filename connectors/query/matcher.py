@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 from connectors.query.nodes import And, Filter, Near, Node, Not, Operand, Or, Phrase, Term
-from connectors.query.normalize import TOKEN, fold
+from connectors.query.normalize import fold, tokens
 
 
 class Prepared:
@@ -20,7 +20,7 @@ class Prepared:
     __slots__ = ("_positions", "lang", "platform", "present", "tokens")
 
     def __init__(self, text: str, lang: str | None = None, platform: str | None = None) -> None:
-        self.tokens: list[str] = TOKEN.findall(fold(text))
+        self.tokens: list[str] = tokens(text)
         self.present: frozenset[str] = frozenset(self.tokens)
         self.lang = None if not lang else primary_language(lang)
         self.platform = None if not platform else _fold_cached(platform)

@@ -165,3 +165,7 @@ def test_every_combining_mark_is_stripped() -> None:
         chr(cp) for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp)) and chr(cp).casefold() == chr(cp)
     ]
     assert fold("a" + "".join(marks) + "b") == "ab"
+
+
+def test_full_width_sigils_and_accented_handles() -> None:
+    assert tokens("＠Véloxa ＃ＶＥＬＯ İstanbul") == ["@veloxa", "#velo", "istanbul"]
