@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.query.matcher import Predicate, Prepared, anchors, compile_node, positive_terms
+from connectors.query.matcher import Predicate, Prepared, anchors, compile_node, positive_terms, primary_language
 from connectors.query.nodes import Node, Phrase, Term
 from connectors.query.normalize import fold
 from connectors.query.syntax import QuerySyntaxError, parse
@@ -42,7 +42,7 @@ class BrandQuery:
         if not any(True for _ in positive_terms(ast)):
             raise QuerySyntaxError("a query needs at least one term that is not under NOT", self.query, 0)
         object.__setattr__(self, "ast", ast)
-        object.__setattr__(self, "langs", tuple(fold(x).split("-")[0] for x in self.langs))
+        object.__setattr__(self, "langs", tuple(primary_language(x) for x in self.langs))
         object.__setattr__(self, "platforms", tuple(fold(x) for x in self.platforms))
 
 

@@ -24,6 +24,7 @@ from connectors.query.normalize import fold, tokens
 
 _FILTER_VALUE = re.compile(r"[a-z0-9_][a-z0-9_.-]*")
 _MIN_PREFIX = 2
+MAX_DEPTH = 64
 
 
 class QuerySyntaxError(ValueError):
@@ -66,6 +67,13 @@ class _Parser:
         self.query = query
         self.tokens = _lex(query)
         self.at = 0
+        self.depth = 0
+
+    def nest(self, token: _Token) -> None:
+        """Count one more level of parentheses or NOT; the parser (and later the matcher) recurse per level."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"nested more than {MAX_DEPTH} levels deep (parentheses and NOTs)", token.position)
 
     def error(self, message: str, position: int) -> QuerySyntaxError:
         return QuerySyntaxError(message, self.query, position)
@@ -114,7 +122,10 @@ class _Parser:
         token = self.peek()
         if token.kind in ("NOT", "-"):
             self.advance()
-            return Not(self.parse_unary(token))
+            self.nest(token)
+            node = Not(self.parse_unary(token))
+            self.depth -= 1
+            return node
         return self.parse_near(after)
 
     def parse_near(self, after: _Token | None) -> Node:
@@ -142,12 +153,14 @@ class _Parser:
             assert token.node is not None
             return token.node
         if token.kind == "(":
+            self.nest(token)
             if self.peek().kind == ")":
                 raise self.error("empty parentheses", self.peek().position)
             node = self.parse_or(None)
             close = self.advance()
             if close.kind != ")":
                 raise self.error(f"expected ')' to close the '(' opened at {token.position}", close.position)
+            self.depth -= 1
             return node
         expected = "expected a term or '('"
         if after is not None:
@@ -178,11 +191,12 @@ def _lex(query: str) -> list[_Token]:
             while j < n and not query[j].isspace() and query[j] not in '()"':
                 j += 1
             word = query[i:j]
-            if word.startswith("-") and (len(word) > 1 or (j < n and query[j] in '("')):
+            while word.startswith("-") and (len(word) > 1 or (j < n and query[j] in '("')):
                 out.append(_Token("-", "-", i))
                 i += 1
-                continue
-            out.append(_word(query, i, word))
+                word = word[1:]
+            if word:
+                out.append(_word(query, i, word))
             i = j
     out.append(_Token("END", "", n))
     return out

@@ -106,6 +106,13 @@ def test_errors_point_at_the_problem(query: str, position: int, message: str) ->
     assert lines[2] == "  " + " " * position + "^"
 
 
+def test_deep_nesting_is_a_syntax_error_not_a_crash() -> None:
+    assert parse("(" * 64 + "a" + ")" * 64) == Term("a")
+    for query in ("(" * 65 + "a" + ")" * 65, "NOT " * 65 + "a", "(" * 10_000, "-" * 10_000 + "a"):
+        with pytest.raises(QuerySyntaxError, match="nested more than 64 levels"):
+            parse(query)
+
+
 def test_the_caret_sits_under_the_offending_character() -> None:
     with pytest.raises(QuerySyntaxError) as caught:
         parse("veloxa AND ) trekko")
