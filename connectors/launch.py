@@ -25,18 +25,20 @@ log = logging.getLogger("luister.connectors")
 
 
 class BrandQueriesError(RuntimeError):
-    """Brand queries were configured but ``connectors.query`` is not part of this build."""
+    """The brand query file cannot be read or has an error (the message names the brand, and the position)."""
 
 
 def brand_filter(path: Path | None) -> Select | None:
     """``QuerySet.from_yaml(path).apply``, or None (keep every mention) when no brand file is configured."""
     if path is None:
         return None
+    from connectors.query import QuerySet
+
     try:
-        from connectors.query import QuerySet  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as error:
-        raise BrandQueriesError("brand queries need connectors.query, which is not in this build") from error
-    query_set = QuerySet.from_yaml(path)
+        query_set = QuerySet.from_yaml(path)
+    except (OSError, ValueError) as error:
+        notes = "".join(f"\n  ({note})" for note in getattr(error, "__notes__", ()))
+        raise BrandQueriesError(f"brand queries {path}: {error}{notes}") from error
     select: Select = query_set.apply
     return select
 
