@@ -19,7 +19,7 @@ Examples:
   luister connect replay --option path=recording.jsonl.gz --option speed=10
   luister connect replay --option path=export.csv --option platform=reddit
   luister connect demo --option rate=20 --option crisis_after_s=60
-  luister connect hackernews --name hn-veloxa --option query=veloxa --brands brands.yaml
+  luister connect hackernews --name hn-veloxa --option queries=veloxa --brands brands.yaml
   luister connect hn-veloxa --config luister.yaml      (a connector listed in the settings file, by name)
 
 \b

@@ -6,6 +6,7 @@ import abc
 import asyncio
 import json
 import os
+import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,8 +47,14 @@ def parse_options(model: type[OptionsT], source: str, name: str, options: Mappin
                 f"{source} connector {name!r}: option {key!r} looks like a credential; credentials are read from "
                 "the environment (the *_env options name the variables) or from secrets_file, never from options"
             )
+    values = dict(options)
+    for key, value in values.items():
+        field = model.model_fields.get(key)
+        # One `-o queries=veloxa` on the command line is a string; a list option takes it as a list of one.
+        if field is not None and isinstance(value, str) and typing.get_origin(field.annotation) is list:
+            values[key] = [value]
     try:
-        return model.model_validate(dict(options))
+        return model.model_validate(values)
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(options)'}: {e['msg']}" for e in error.errors())
         raise ValueError(f"{source} connector {name!r}: bad options: {problems}") from None

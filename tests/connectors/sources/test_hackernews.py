@@ -224,6 +224,8 @@ def test_build_validates_options() -> None:
     conn = hackernews.build("hn-acme", {"queries": ["acme", "acme corp"], "hits_per_page": 50})
     assert isinstance(conn, HackerNewsConnector) and conn.options.base_url == "https://hn.algolia.com"
     assert conn.name == "hn-acme" and hackernews.SOURCE == "hackernews"
+    # One `-o queries=acme` on the command line arrives as a string.
+    assert hackernews.build("hn", {"queries": "acme"}).options.queries == ["acme"]
     with pytest.raises(ValueError, match="queries"):
         hackernews.build("hn", {})
     with pytest.raises(ValueError, match="hits_per_page"):
