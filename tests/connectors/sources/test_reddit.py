@@ -119,6 +119,8 @@ async def test_bad_pages_and_items(api: FakeAPI) -> None:
 
 def test_build_validates_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert isinstance(reddit.build("rd", {"subreddits": ["bikes"]}), RedditConnector)
+    own_token_url = reddit.build("rd", {"subreddits": ["bikes"], "token_url": "http://127.0.0.1:9/token"})
+    assert isinstance(own_token_url, RedditConnector) and own_token_url.options.token_url == "http://127.0.0.1:9/token"
     with pytest.raises(ValueError, match="queries and/or subreddits"):
         reddit.build("rd", {})
     with pytest.raises(ValueError, match="credential"):
