@@ -320,6 +320,7 @@ def test_source_end_to_end(
     expected, first = outcome.expected, outcome.first
     assert expected, f"{case.source}: nothing to check"
     assert first.ids() == expected, f"{case.source} published {sorted(first.ids())}, expected {sorted(expected)}"
+    assert len(first.sent) == len(expected), f"{case.source}: a clean run sent some ids twice"
     if case.resumes:
         assert first.saves > 0, f"{case.source}: no cursor saved"
 
