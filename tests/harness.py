@@ -31,6 +31,9 @@ from pipeline.schema import Author, BrandMatch, Mention, mention_id
 
 REPO = Path(__file__).resolve().parents[1]
 
+SOURCES_E2E = pytest.StashKey[dict[str, str]]()
+"""Per source, ``passed`` or ``failed`` end to end (tests/e2e/test_sources_e2e.py); summed up after the run."""
+
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
@@ -166,6 +169,11 @@ class Worker:
 
 @pytest.fixture
 def worker_env(tmp_path: Path, broker: EmbeddedBroker, tiny_models: dict[str, str]) -> dict[str, str]:
+    return make_worker_env(tmp_path, broker, tiny_models)
+
+
+def make_worker_env(tmp_path: Path, broker: EmbeddedBroker, tiny_models: dict[str, str]) -> dict[str, str]:
+    """A worker's environment: ``broker``, the tiny models, data under ``tmp_path``, small batches, short timeouts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LUISTER_", "KAFKA_", "CLICKHOUSE_"))}
     env.update(
         KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,

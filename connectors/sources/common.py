@@ -19,7 +19,8 @@ from connectors.base import Batch, Connector, Rejected, State
 from connectors.http import PoliteClient
 
 _SECRET_WORDS = ("secret", "password", "token", "api_key", "apikey", "client_id")
-_SECRET_SUFFIXES = ("_env", "_file")
+_SECRET_SUFFIXES = ("_env", "_file", "_url")
+"""Options named so hold where a credential is, not the credential (``client_id_env``, ``token_url``)."""
 
 
 class PollingOptions(BaseModel):

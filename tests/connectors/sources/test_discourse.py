@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from fake_platforms import discourse as fake
+from fake_platforms.discourse import FakeLatest
 from fakeapi import HTML_ERROR_PAGE, FakeAPI, FakeSleep, Reply, json_reply, polite, take
 
 from connectors.sources import discourse
@@ -16,36 +18,7 @@ NOW = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
 
 
 def post(pid: int, topic: int = 7, number: int = 1, minutes_ago: float = 5, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": pid,
-        "name": f"Name {pid}",
-        "username": f"user{pid}",
-        "avatar_template": "/letter_avatar/x/{size}/1.png",
-        "created_at": (NOW - timedelta(minutes=minutes_ago)).isoformat().replace("+00:00", "Z"),
-        "cooked": f"<p>Post <strong>{pid}</strong> about acme</p>",
-        "post_number": number,
-        "post_type": 1,
-        "reply_count": 1,
-        "reply_to_post_number": None,
-        "topic_id": topic,
-        "topic_slug": f"topic-{topic}",
-        "topic_title": f"Topic {topic}",
-        "like_count": 3,
-        **extra,
-    }
-
-
-class FakeLatest:
-    """``/posts.json``: the newest ``per_page`` posts, or those with id < ``before``."""
-
-    def __init__(self, posts: list[dict[str, Any]], per_page: int = 3) -> None:
-        self.posts, self.per_page = posts, per_page
-
-    def __call__(self, request: web.Request) -> Reply:
-        posts = sorted(self.posts, key=lambda p: p["id"], reverse=True)
-        if "before" in request.query:
-            posts = [p for p in posts if p["id"] < int(request.query["before"])]
-        return json_reply({"latest_posts": posts[: self.per_page]})
+    return fake.post(pid, NOW - timedelta(minutes=minutes_ago), topic, number, **extra)
 
 
 def connector(api: FakeAPI, sleep: FakeSleep | None = None, **options: Any) -> DiscourseConnector:
