@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -12,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from topic_helpers import consume, new_topic
 
 from connectors.base import Batch, Connector, Rejected, State
 from connectors.http import FetchError
@@ -23,7 +22,6 @@ from connectors.state import KafkaStateStore, MemoryStateStore
 from pipeline.broker import EmbeddedBroker
 from pipeline.deadletter import DLQ_DETAIL, DLQ_ORIGIN, DLQ_REASON
 from pipeline.schema import Author, Mention, mention_id
-from pipeline.topics import TopicSpec, ensure_topics
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -89,29 +87,6 @@ class Numbers(Connector):
 
     async def aclose(self) -> None:
         self.closed += 1
-
-
-async def new_topic(broker: EmbeddedBroker, partitions: int = 2) -> str:
-    topic = f"runner-{uuid.uuid4().hex[:10]}"
-    await ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, partitions)])
-    return topic
-
-
-async def consume(broker: EmbeddedBroker, topic: str, count: int, timeout_s: float = 20.0) -> list[ConsumerRecord]:
-    """Every record of ``topic``: at least ``count`` (or what came in ``timeout_s``), plus what follows in 0.5 s."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers, auto_offset_reset="earliest")
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(records) < count and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                records.extend(batch)
-        for batch in (await consumer.getmany(timeout_ms=500)).values():
-            records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
 
 
 class Outlets:

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from aiokafka.errors import MessageSizeTooLargeError
+from topic_helpers import consume, new_topic
 
 from connectors.demo import DemoStream
 from connectors.sink import DeliveryError, KafkaMentionSink
 from pipeline.broker import EmbeddedBroker
 from pipeline.steps.decode import decode_mention
-from pipeline.topics import TopicSpec, ensure_topics
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-async def new_topic(broker: EmbeddedBroker, partitions: int = 3) -> str:
-    topic = f"connectors-{uuid.uuid4().hex[:10]}"
-    await ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, partitions)])
-    return topic
-
-
-async def consume(broker: EmbeddedBroker, topic: str, count: int, timeout_s: float = 20.0) -> list[ConsumerRecord]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers, auto_offset_reset="earliest")
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(records) < count and time.monotonic() < deadline:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                records.extend(batch)
-    finally:
-        await consumer.stop()
-    return records
-
-
 @pytest.mark.parametrize("compression", [None, "gzip"])
 async def test_mentions_round_trip_keyed_by_id(embedded_broker: EmbeddedBroker, compression: str | None) -> None:
-    topic = await new_topic(embedded_broker)
+    topic = await new_topic(embedded_broker, 3)
     mentions = DemoStream(seed=21, start=START, duplicate_share=0.05).take(2000)
     async with KafkaMentionSink(embedded_broker.bootstrap_servers, topic, compression_type=compression) as sink:
         for mention in mentions:
@@ -77,7 +54,7 @@ async def test_send_raw_passes_any_bytes(embedded_broker: EmbeddedBroker) -> Non
 
 
 async def test_in_flight_records_are_bounded(embedded_broker: EmbeddedBroker) -> None:
-    topic = await new_topic(embedded_broker)
+    topic = await new_topic(embedded_broker, 3)
     mentions = DemoStream(seed=22, start=START).take(300)
     peak = 0
     async with KafkaMentionSink(embedded_broker.bootstrap_servers, topic, max_in_flight=3) as sink:
