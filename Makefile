@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench bench-models bench-fresh bench-queries eval train clean
+.PHONY: install run test lint typecheck bench bench-models bench-fresh bench-memory bench-queries eval train clean
 .DEFAULT_GOAL := help
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make bench-fresh   fresh clone → make run → first enriched mention via luister sql, timed (JSON)"
+	@echo "make bench-memory  RSS of luister run (worker + broker) under demo traffic over MINUTES=30 (JSON)"
 	@echo "make bench-queries brand-query matching throughput, 50 queries on one core (JSON on stdout)"
 	@echo "make eval          sentiment macro-F1 per language on UMSAB validation (DATA=../shared/data/umsab)"
 
@@ -49,6 +50,10 @@ bench: install
 
 bench-fresh:
 	python3 benchmarks/first_mention.py
+
+MINUTES ?= 30
+bench-memory: install
+	$(BIN)/python -m benchmarks.bench_memory --minutes $(MINUTES)
 
 bench-queries: install
 	$(BIN)/python -m benchmarks.bench_queries
