@@ -10,33 +10,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from fake_platforms.bluesky import SEARCH, iso, post
 from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 from websockets.asyncio.server import ServerConnection, serve
 
 from connectors.sources import bluesky
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-SEARCH = "/xrpc/app.bsky.feed.searchPosts"
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", ".000Z")
-
-
-def post(n: int, when: datetime, **record_over: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": f"Veloxa post {n}", "createdAt": iso(when)}
-    record.update(record_over)
-    return {
-        "uri": f"at://did:plc:user{n}/app.bsky.feed.post/rkey{n}",
-        "cid": f"bafy{n}",
-        "author": {"did": f"did:plc:user{n}", "handle": f"user{n}.bsky.social", "displayName": f"User {n}"},
-        "record": record,
-        "likeCount": n,
-        "repostCount": 1,
-        "quoteCount": 1,
-        "replyCount": 2,
-        "indexedAt": iso(when + timedelta(seconds=1)),
-    }
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fake_platforms.youtube import SEARCH, THREADS, iso, thread, video
 from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import youtube
@@ -15,50 +16,6 @@ from connectors.sources.payloads import SourceAuthError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 KEY = "AIza-secret-key-for-tests"
-SEARCH = "/youtube/v3/search"
-THREADS = "/youtube/v3/commentThreads"
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
-
-
-def video(n: int, when: datetime) -> dict[str, Any]:
-    return {
-        "kind": "youtube#searchResult",
-        "id": {"kind": "youtube#video", "videoId": f"vid{n}"},
-        "snippet": {
-            "publishedAt": iso(when),
-            "channelId": f"UC{n}",
-            "title": f"Veloxa review {n} &amp; test &#39;ride&#39;",
-            "description": "First ride",
-            "channelTitle": f"Channel {n}",
-        },
-    }
-
-
-def thread(n: int, when: datetime, author: str = "UCfan", owner: str = "UCveloxa") -> dict[str, Any]:
-    return {
-        "kind": "youtube#commentThread",
-        "id": f"thr{n}",
-        "snippet": {
-            "channelId": owner,
-            "videoId": "V1",
-            "topLevelComment": {
-                "id": f"c{n}",
-                "snippet": {
-                    "textOriginal": f"Comment {n}",
-                    "textDisplay": f"Comment {n}",
-                    "authorDisplayName": f"@fan{n}",
-                    "authorChannelId": {"value": author},
-                    "likeCount": n,
-                    "publishedAt": iso(when),
-                    "updatedAt": iso(when),
-                },
-            },
-            "totalReplyCount": 1,
-        },
-    }
 
 
 def quota_error(reason: str) -> Reply:
