@@ -1,7 +1,7 @@
 """Every source end to end: fake platform → connector (built by the registry) → Tansu → `luister worker` → engine.
 
-One broker and one worker serve all sources (a worker start costs ~15 s on a 2-core machine); each source is
-one test. Per source: a loopback fake platform serves a few items in the platform's real shape; the connector runs
+One broker and one worker serve all sources (a worker start costs ~15 s on a 2-core machine); each case is one
+test. Per case: a loopback fake platform serves a few items in the platform's real shape; the connector runs
 with ``run_connector`` against the real broker, with the real Kafka state store, until it has gone idle after
 publishing them; the worker enriches and writes them; ``mentions_v`` must then hold exactly the expected ids,
 each once, with the right platform and source and a sentiment from the model. A second run of a connector that
