@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.http import USER_AGENT, retry_after_seconds
+from connectors.http import USER_AGENT, redact, retry_after_seconds
 from connectors.sources.common import read_secret
 from pipeline.alerts.errors import PermanentError, RateLimitedError, SlackError, TransientError
 from pipeline.alerts.render import METADATA_EVENT_TYPE, Message
@@ -81,22 +82,26 @@ def new_http_client(timeout_s: float) -> httpx.AsyncClient:
 
 
 class _RedactSecretUrls(logging.Filter):
-    """httpx logs every request URL at INFO; an incoming-webhook URL is a credential, so it is cut to its host."""
+    """httpx logs every request URL at INFO; an incoming-webhook URL is a credential, so it is cut to its host.
+    (The connectors' filter on the same logger may already have turned the URL into a string without its query.)"""
 
     def __init__(self) -> None:
         super().__init__()
         self.secret_urls: set[str] = set()
 
+    def add(self, url: str) -> None:
+        self.secret_urls.add(redact(url))
+
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and record.args and self.secret_urls:
-            record.args = tuple(
-                _redacted(a) if isinstance(a, httpx.URL) and str(a) in self.secret_urls else a for a in record.args
-            )
+            record.args = tuple(self._scrub(a) for a in record.args)
         return True
 
-
-def _redacted(url: httpx.URL) -> str:
-    return f"{url.scheme}://{url.host}/***"
+    def _scrub(self, arg: object) -> object:
+        if isinstance(arg, httpx.URL | str) and redact(str(arg)) in self.secret_urls:
+            parts = urlsplit(str(arg))
+            return f"{parts.scheme}://{parts.netloc}/***"
+        return arg
 
 
 _redact_filter = _RedactSecretUrls()
@@ -129,7 +134,7 @@ class WebhookTransport:
         url = read_secret(self.url_env, self.secrets_file)
         if url is None:
             raise PermanentError(self.name, f"webhook_url_missing (set {self.url_env})")
-        _redact_filter.secret_urls.add(url)
+        _redact_filter.add(url)
         body = {**message.payload(), "unfurl_links": False, "unfurl_media": False}
         try:
             response = await self.http.post(url, content=json.dumps(body).encode(), headers=_JSON)

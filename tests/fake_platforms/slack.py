@@ -177,9 +177,7 @@ class FakeSlack:
         self._last_ts = max(round(time.time(), 6), round(self._last_ts + 0.000001, 6))
         return f"{self._last_ts:.6f}"
 
-    async def _answer(
-        self, fault: Fault | None, real: web.Response, seen: Received, *, web_api: bool
-    ) -> web.Response:
+    async def _answer(self, fault: Fault | None, real: web.Response, seen: Received, *, web_api: bool) -> web.Response:
         if fault is not None and fault.delay_s:
             await asyncio.sleep(fault.delay_s)
         if fault is None or (fault.status is None and fault.error is None):
@@ -230,11 +228,13 @@ class FakeSlack:
         if error is None:
             try:
                 result = self._handle(method, args, seen)
-            except _SlackRateLimit:
+            except _RateLimitError:
                 seen.status, seen.error = 429, "ratelimited"
-                limited = web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+                limited = web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                )
                 return await self._answer(fault, limited, seen, web_api=True)
-            except _SlackRefusal as refusal:
+            except _RefusedError as refusal:
                 error = refusal.code
         if error is not None:
             seen.error = error
@@ -246,7 +246,7 @@ class FakeSlack:
     def _channel(self, args: dict[str, Any]) -> Channel:
         channel = self.channels.get(str(args.get("channel", "")))
         if channel is None:
-            raise _SlackRefusal("channel_not_found")
+            raise _RefusedError("channel_not_found")
         return channel
 
     def _handle(self, method: str, args: dict[str, Any], seen: Received) -> dict[str, Any]:
@@ -256,7 +256,7 @@ class FakeSlack:
         if method == "chat.update":
             message = next((m for m in channel.messages if m["ts"] == args.get("ts")), None)
             if message is None:
-                raise _SlackRefusal("message_not_found")
+                raise _RefusedError("message_not_found")
             _check_content(args)
             message.update(text=args.get("text", ""), blocks=args.get("blocks", []), edited={"ts": self._new_ts()})
             return {"channel": channel.id, "ts": message["ts"], "text": message["text"]}
@@ -266,7 +266,7 @@ class FakeSlack:
         else:
             parent = next((m for m in channel.messages if m["ts"] == args.get("ts")), None)
             if parent is None:
-                raise _SlackRefusal("thread_not_found")
+                raise _RefusedError("thread_not_found")
             messages = [parent, *self.replies(channel.id, parent["ts"])]
         messages = [m for m in messages if _in_range(m["ts"], args)]
         offset = int(base64.b64decode(args["cursor"]).decode().split(":")[1]) if args.get("cursor") else 0
@@ -279,19 +279,19 @@ class FakeSlack:
 
     def _post(self, channel: Channel, args: dict[str, Any], seen: Received) -> dict[str, Any]:
         if channel.archived:
-            raise _SlackRefusal("is_archived")
+            raise _RefusedError("is_archived")
         _check_content(args)
         metadata = args.get("metadata")
         if metadata is not None and (
             not isinstance(metadata, dict) or "event_type" not in metadata or "event_payload" not in metadata
         ):
-            raise _SlackRefusal("invalid_metadata_format")
+            raise _RefusedError("invalid_metadata_format")
         thread_ts = args.get("thread_ts")
         parent = None
         if thread_ts is not None:
             parent = next((m for m in self.top_level(channel.id) if m["ts"] == thread_ts), None)
             if parent is None:
-                raise _SlackRefusal("thread_not_found")
+                raise _RefusedError("thread_not_found")
         self._pace(channel.id)
         message: dict[str, Any] = {
             "type": "message",
@@ -314,7 +314,7 @@ class FakeSlack:
         now = time.monotonic()
         last = self._last_post.get(channel_id)
         if self.min_interval_s is not None and last is not None and now - last < self.min_interval_s:
-            raise _SlackRateLimit()
+            raise _RateLimitError()
         self._last_post[channel_id] = now
 
     # ---------------------------------------------------------------- incoming webhooks
@@ -349,9 +349,9 @@ class FakeSlack:
                 message["blocks"] = body.get("blocks", [])
                 self.channels[channel_id].messages.append(message)
                 seen.stored_ts = message["ts"]
-            except _SlackRateLimit:
+            except _RateLimitError:
                 status, text = 429, "rate_limited"
-            except _SlackRefusal as refusal:
+            except _RefusedError as refusal:
                 status, text = 400, refusal.code
         seen.status, seen.error = status, None if status == 200 else text
         headers = {"Retry-After": "1"} if status == 429 else {}
@@ -359,25 +359,25 @@ class FakeSlack:
         return await self._answer(fault, real, seen, web_api=False)
 
 
-class _SlackRefusal(Exception):
+class _RefusedError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
 
 
-class _SlackRateLimit(_SlackRefusal):
+class _RateLimitError(_RefusedError):
     def __init__(self) -> None:
         super().__init__("ratelimited")
 
 
 def _check_content(args: dict[str, Any]) -> None:
     if not args.get("text") and not args.get("blocks"):
-        raise _SlackRefusal("no_text")
+        raise _RefusedError("no_text")
     if "blocks" in args:
         try:
             check_blocks(args["blocks"])
         except (BlockKitError, KeyError, TypeError, AttributeError) as error:
-            raise _SlackRefusal("invalid_blocks") from error
+            raise _RefusedError("invalid_blocks") from error
 
 
 def _in_range(ts: str, args: dict[str, Any]) -> bool:

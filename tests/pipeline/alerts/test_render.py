@@ -6,8 +6,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from alert_helpers import T0, incident, post
 from fake_platforms.slack import check_blocks
-from incident_helpers import T0, incident, post
 
 from pipeline.alerts.render import (
     MAX_BLOCKS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from incident_helpers import incident
+from alert_helpers import incident
 from pydantic import ValidationError
 
 from pipeline.alerts.routing import route, top_intent

@@ -1,13 +1,20 @@
-"""Incident events for alert tests: a realistic opened event and its later lifecycle steps."""
+"""Alert tests' shared parts: incident events (an opened event and its later steps) and settings that point
+luister at the loopback Slack (``fake_platforms.slack``) with fast retries."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fake_platforms.slack import FakeSlack
+
 from pipeline.incidents import Count, ExamplePost, IncidentEvent, event_id
+from pipeline.settings import AlertSettings
 
 T0 = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
+CRISIS, WEBCARE = "C0CRISIS", "C0WEBCARE"
+TOKEN_ENV, HOOK_ENV = "LUISTER_TEST_SLACK_TOKEN", "LUISTER_TEST_WEBCARE_HOOK"
+GOOD_TOKEN = "xoxb-good"
 
 
 def post(n: int, reach: int, **extra: Any) -> ExamplePost:
@@ -65,3 +72,26 @@ def incident(
     }
     values.update(extra)
     return IncidentEvent(**values)
+
+
+def alert_settings(slack: FakeSlack, **overrides: Any) -> AlertSettings:
+    """crisis (bot) gets severity >= high, webcare (webhook) complaints; nothing else routed. Fast retries."""
+    values: dict[str, Any] = {
+        "channels": {
+            "crisis": {"transport": "bot", "channel_id": CRISIS, "token_env": TOKEN_ENV},
+            "webcare": {"transport": "webhook", "webhook_url_env": HOOK_ENV},
+        },
+        "routes": [
+            {"name": "crisis", "min_severity": "high", "channels": ["crisis"]},
+            {"name": "complaints", "intents": ["complaint"], "channels": ["webcare"]},
+        ],
+        "dashboard_url": "https://grafana.example/d/luister",
+        "web_api_url": slack.api_url,
+        "rate_per_channel": 20.0,
+        "timeout_s": 0.5,
+        "retry_base_s": 0.02,
+        "retry_max_s": 0.1,
+        "permanent_retry_s": 0.2,
+    }
+    values.update(overrides)
+    return AlertSettings.model_validate(values)
