@@ -47,29 +47,50 @@ SETTINGS non_replicated_deduplication_window = 1000;
 
 -- One row per incident, for analysts and dashboard annotations (opened_at .. resolved_at, summary). Correct
 -- without FINAL: every column is an aggregate that copies of one event cannot change (argMax by seq, min, max,
--- distinct counts).
+-- distinct counts). The inner names end in _ so that no alias shadows a column another aggregate reads.
 CREATE OR REPLACE VIEW ${database}.incidents_v AS
 SELECT
     incident_id,
-    argMax(brand, (seq, written_at)) AS brand,
-    argMax(platform, (seq, written_at)) AS platform,
-    argMax(signal, (seq, written_at)) AS signal,
-    argMax(stage, (seq, written_at)) AS stage,
-    argMax(stage, (seq, written_at)) != 'resolved' AS is_open,
-    argMax(severity, (seq, written_at)) AS severity,
-    max(severity) AS peak_severity,
-    min(opened_at) AS opened_at,
-    if(countIf(stage = 'resolved') > 0, maxIf(at, stage = 'resolved'), NULL) AS resolved_at,
-    max(at) AS last_at,
-    argMax(summary, (seq, written_at)) AS summary,
-    argMax(observed, (seq, written_at)) AS observed,
-    argMax(expected, (seq, written_at)) AS expected,
-    max(observed) AS peak_observed,
-    max(score) AS peak_score,
-    uniqExact(event_id) AS events,
-    argMax(dashboard_url, (seq, written_at)) AS dashboard_url
-FROM ${database}.incident_events
-GROUP BY incident_id;
+    brand_ AS brand,
+    platform_ AS platform,
+    signal_ AS signal,
+    stage_ AS stage,
+    stage_ != 'resolved' AS is_open,
+    severity_ AS severity,
+    peak_severity,
+    opened_at_ AS opened_at,
+    resolved_at,
+    last_at,
+    summary_ AS summary,
+    observed_ AS observed,
+    expected_ AS expected,
+    peak_observed,
+    peak_score,
+    events,
+    dashboard_url_ AS dashboard_url
+FROM
+(
+    SELECT
+        incident_id,
+        argMax(brand, (seq, written_at)) AS brand_,
+        argMax(platform, (seq, written_at)) AS platform_,
+        argMax(signal, (seq, written_at)) AS signal_,
+        argMax(stage, (seq, written_at)) AS stage_,
+        argMax(severity, (seq, written_at)) AS severity_,
+        max(severity) AS peak_severity,
+        min(opened_at) AS opened_at_,
+        if(countIf(stage = 'resolved') > 0, maxIf(at, stage = 'resolved'), NULL) AS resolved_at,
+        max(at) AS last_at,
+        argMax(summary, (seq, written_at)) AS summary_,
+        argMax(observed, (seq, written_at)) AS observed_,
+        argMax(expected, (seq, written_at)) AS expected_,
+        max(observed) AS peak_observed,
+        max(score) AS peak_score,
+        uniqExact(event_id) AS events,
+        argMax(dashboard_url, (seq, written_at)) AS dashboard_url_
+    FROM ${database}.incident_events
+    GROUP BY incident_id
+);
 
 -- The alert delivery ledger (pipeline/alerts/ledger_clickhouse.py): one row per (event, channel), first as an
 -- attempt (state 1, written before the first post) and then as delivered (state 2, with Slack's ts). The highest
