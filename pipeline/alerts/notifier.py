@@ -101,7 +101,7 @@ class Notifier:
         self.settings = settings
         self.ledger = ledger
         self.metrics = metrics if metrics is not None else AlertMetrics()
-        self._own_http = http is None and transports is None
+        self._own_http = http is None
         self.http = http if http is not None else new_http_client(settings.timeout_s)
         self.transports: dict[str, Transport] = (
             dict(transports) if transports is not None else build_transports(settings, self.http)

@@ -20,6 +20,7 @@ from pipeline.alerts.notifier import Notifier
 from pipeline.settings import ClickHouseSettings, Settings
 from pipeline.storage import apply_migrations, open_client
 from pipeline.storage.incidents import COLUMN_NAMES, COLUMNS, IncidentWriter, dedup_token, incident_row
+from pipeline.storage.migrate import load_migrations
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,14 @@ def database(client: Client) -> Iterator[str]:
     apply_migrations(client, name)
     yield name
     client.command(f"DROP DATABASE IF EXISTS {name}")
+
+
+def test_the_migration_is_idempotent(client: Client, database: str) -> None:
+    [alerts] = [m for m in load_migrations() if m.name == "alerts"]
+    IncidentWriter(client, database).write([incident(0)])
+    for statement in alerts.statements(database):  # re-run whole, as after an interruption
+        client.command(statement)
+    assert client.query(f"SELECT count() FROM {database}.incidents_v").result_rows[0][0] == 1
 
 
 def test_column_types_match_the_table(client: Client, database: str) -> None:
