@@ -51,7 +51,8 @@ class Ledger(Protocol):
         ...
 
     async def roots(self, incident_id: str) -> dict[str, LedgerEntry]:
-        """Per channel, the incident's first delivered root message there (its thread holds the later steps)."""
+        """Per channel, the incident's latest delivered root message there (its thread holds the later steps; a
+        new root replaces one whose thread was deleted)."""
         ...
 
 
@@ -77,7 +78,7 @@ class MemoryLedger:
             if entry.incident_id != incident_id or not entry.delivered or entry.thread_ts is not None:
                 continue
             seen = found.get(entry.channel)
-            if seen is None or _delivered_key(entry) < _delivered_key(seen):
+            if seen is None or _delivered_key(entry) > _delivered_key(seen):
                 found[entry.channel] = entry
         return found
 

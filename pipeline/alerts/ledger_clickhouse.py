@@ -91,7 +91,7 @@ class ClickHouseLedger:
         found: dict[str, LedgerEntry] = {}
         entries = self._select(
             f"incident_id = {{incident_id:String}} AND state = {DELIVERED} AND thread_ts = ''"
-            " ORDER BY delivered_at, event_id",
+            " ORDER BY delivered_at DESC, event_id DESC",
             {"incident_id": incident_id},
         )
         for entry in entries:

@@ -33,8 +33,9 @@ import logging
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -56,6 +57,17 @@ LOOKUP_MARGIN = timedelta(minutes=5)
 LOUD_AFTER = 5
 """Consecutive transient failures after which every further one is logged as an error."""
 MARK_ATTEMPTS = 5
+THREAD_GONE = frozenset({"thread_not_found", "message_not_found"})
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one notification posts: the message, the thread it goes in (None: a root message), and whether it
+    is a reply to an earlier step (a webhook channel's standalone update is one)."""
+
+    message: Message
+    thread_ts: str | None
+    reply: bool
 
 
 def utcnow() -> datetime:
@@ -146,44 +158,38 @@ class Notifier:
             return known
         transport = self.transports[name]
         thread_ts = root.ts if root is not None and transport.threads else None
-        if root is None:
-            message = render_root(event, dashboard_url=self.settings.dashboard_url, max_posts=self.settings.max_posts)
-        else:
-            message = render_reply(event, dashboard_url=self.settings.dashboard_url, threaded=thread_ts is not None)
+        plan = self._root_plan(event) if root is None else self._reply_plan(event, thread_ts)
 
         self.metrics.pending.labels(name).inc()
         try:
-            entry, ts, how = await self._send(event, name, transport, message, thread_ts, known)
+            entry, ts, how, plan = await self._send(event, name, transport, plan, known)
         finally:
             self.metrics.pending.labels(name).dec()
-        if (
-            event.stage == "resolved"
-            and root is not None
-            and root.ts is not None
-            and transport.threads
-            and self.settings.mark_resolved
-        ):
-            await self._mark_resolved(event, name, transport, root.ts)
-        delivered = entry.delivered_as(ts, thread_ts, self.now(), how)
+        if event.stage == "resolved" and plan.thread_ts is not None and self.settings.mark_resolved:
+            await self._mark_resolved(event, name, transport, plan.thread_ts)
+        delivered = entry.delivered_as(ts, plan.thread_ts, self.now(), how)
         await self._record(delivered)
         latency = (delivered.delivered_at or event.at) - event.at
         self.metrics.latency.labels(name).observe(max(latency.total_seconds(), 0.0))
         if how == "adopted":
             self.metrics.adopted.labels(name).inc()
         else:
-            self.metrics.sent.labels(name, "root" if root is None else "reply").inc()
+            self.metrics.sent.labels(name, "reply" if plan.reply else "root").inc()
         return delivered
 
+    def _root_plan(self, event: IncidentEvent) -> _Plan:
+        message = render_root(event, dashboard_url=self.settings.dashboard_url, max_posts=self.settings.max_posts)
+        return _Plan(message, thread_ts=None, reply=False)
+
+    def _reply_plan(self, event: IncidentEvent, thread_ts: str | None) -> _Plan:
+        message = render_reply(event, dashboard_url=self.settings.dashboard_url, threaded=thread_ts is not None)
+        return _Plan(message, thread_ts=thread_ts, reply=True)
+
     async def _send(
-        self,
-        event: IncidentEvent,
-        name: str,
-        transport: Transport,
-        message: Message,
-        thread_ts: str | None,
-        known: LedgerEntry | None,
-    ) -> tuple[LedgerEntry, str | None, str]:
-        """Post (or adopt) until Slack has the message; returns the attempt entry, the ts and how."""
+        self, event: IncidentEvent, name: str, transport: Transport, plan: _Plan, known: LedgerEntry | None
+    ) -> tuple[LedgerEntry, str | None, str, _Plan]:
+        """Post (or adopt) until Slack has the message; returns the attempt entry, the ts, how, and the plan
+        carried out: a reply turns into a root message when its thread is gone (the opening message was deleted)."""
         entry = known
         # An attempt recorded by an earlier run may have reached Slack before that run died.
         uncertain = known is not None
@@ -196,22 +202,21 @@ class Notifier:
                     assert entry is not None
                     await self.pacer.wait(name)
                     found = await transport.find(
-                        event.event_id, thread_ts=thread_ts, oldest=entry.attempted_at - LOOKUP_MARGIN
+                        event.event_id, thread_ts=plan.thread_ts, oldest=entry.attempted_at - LOOKUP_MARGIN
                     )
                     if found is not None:
                         log.info(
                             "slack channel %r: %s was already posted (ts %s); adopted", name, event.event_id, found
                         )
-                        return entry, found, "adopted"
+                        return entry, found, "adopted", plan
                     uncertain = False
                 if entry is None:
                     entry = LedgerEntry(event.incident_id, event.event_id, name, attempted_at=self.now())
                     await self._record(entry)
                 await self.pacer.wait(name)
-                ts = await transport.post(
-                    Message(message.text) if plain else message, thread_ts=thread_ts, metadata=metadata
-                )
-                return entry, ts, "posted"
+                message = Message(plan.message.text) if plain else plan.message
+                ts = await transport.post(message, thread_ts=plan.thread_ts, metadata=metadata)
+                return entry, ts, "posted", plan
             except RateLimitedError as error:
                 wait = error.retry_after_s if error.retry_after_s is not None else self._backoff(failures)
                 self.metrics.retried.labels(name, error.reason).inc()
@@ -227,6 +232,10 @@ class Notifier:
                 await self.sleep(delay)
             except PermanentError as error:
                 self.metrics.failed.labels(name, error.reason).inc()
+                if error.reason in THREAD_GONE and plan.thread_ts is not None:
+                    log.warning("%s: the thread of %s is gone; posting a new opening message", error, event.event_id)
+                    plan = self._root_plan(event)
+                    continue
                 if error.payload_problem and not plain:
                     log.error("%s: Slack refused the message for %s; sending it as plain text", error, event.event_id)
                     plain = True
@@ -241,10 +250,17 @@ class Notifier:
 
     async def _mark_resolved(self, event: IncidentEvent, name: str, transport: Transport, root_ts: str) -> None:
         """Edit the root to show the incident resolved. Cosmetic: bounded retries, never holds the alert."""
+        blocks: list[dict[str, Any]] | None = None
+        read = False
         for attempt in range(MARK_ATTEMPTS):
             try:
-                await self.pacer.wait(name)
-                blocks = await transport.read_blocks(root_ts)
+                if not read:
+                    await self.pacer.wait(name)
+                    try:
+                        blocks = await transport.read_blocks(root_ts)
+                    except PermanentError as error:  # e.g. no history scope: re-render instead of re-using
+                        log.info("%s: re-rendering the resolved root of %s", error, event.incident_id)
+                    read = True
                 edited = (
                     mark_resolved(blocks, event)
                     if blocks
@@ -260,9 +276,8 @@ class Notifier:
                 self.metrics.marked_resolved.labels(name, "ok").inc()
                 return
             except RateLimitedError as error:
-                self.pacer.hold(
-                    name, error.retry_after_s if error.retry_after_s is not None else self._backoff(attempt)
-                )
+                told = error.retry_after_s
+                self.pacer.hold(name, told if told is not None else self._backoff(attempt + 1))
             except TransientError:
                 await self.sleep(self._backoff(attempt + 1))
             except SlackError as error:

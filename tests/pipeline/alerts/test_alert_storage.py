@@ -15,7 +15,7 @@ from clickhouse_connect.driver.client import Client
 from fake_platforms.slack import FakeSlack
 
 from pipeline.alerts import ClickHouseLedger, build_notifier
-from pipeline.alerts.ledger import LedgerEntry
+from pipeline.alerts.ledger import Ledger, LedgerEntry, MemoryLedger
 from pipeline.alerts.notifier import Notifier
 from pipeline.settings import ClickHouseSettings, Settings
 from pipeline.storage import apply_migrations, open_client
@@ -107,8 +107,9 @@ def test_dedup_token_identifies_the_batch() -> None:
     assert dedup_token([a, b]) == dedup_token([a, b]) != dedup_token([b, a]) != dedup_token([a])
 
 
-async def test_clickhouse_ledger_contract(client: Client, database: str) -> None:
-    ledger = ClickHouseLedger(client, database)
+@pytest.mark.parametrize("kind", ["memory", "clickhouse"])
+async def test_ledger_contract(client: Client, database: str, kind: str) -> None:
+    ledger: Ledger = MemoryLedger() if kind == "memory" else ClickHouseLedger(client, database)
     at = datetime(2026, 11, 3, 14, 1, tzinfo=UTC)
     attempt = LedgerEntry("inc", "inc/0", "crisis", attempted_at=at)
     assert await ledger.get("inc/0", "crisis") is None
@@ -126,7 +127,7 @@ async def test_clickhouse_ledger_contract(client: Client, database: str) -> None
     )
     for entry in (reply, hook_later, hook):
         await ledger.put(entry)
-    assert await ledger.roots("inc") == {"crisis": root, "webcare": hook}
+    assert await ledger.roots("inc") == {"crisis": root, "webcare": hook_later}, "the latest root per channel"
     assert await ledger.get("inc/1", "crisis") == reply
     assert await ledger.roots("other") == {}
 
