@@ -5,6 +5,7 @@ Flow (docs/architecture.md)::
     mentions.raw ─► enrich agent: decode ─► dedup ─► one model call ─► publish ─► commit
                         └─ invalid ─► mentions.deadletter (original bytes, reason in headers)
     mentions.enriched ─► sink agent: decode ─► one insert (dedup token) ─► commit
+    alerts ─► alerts agent (pipeline/alert_agent.py): store incident events ─► Slack ─► commit
 
 Offsets: both input topics are declared with ``acks=False``, so Faust never commits them on its own (its
 take() buffer acks a batch even when the agent is cancelled half-way through it). :class:`OffsetCommitter`
@@ -30,6 +31,8 @@ from faust.web import Request, Response, View
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
+from pipeline.alert_agent import add_alert_agent
+from pipeline.alerts import Notifier
 from pipeline.deadletter import deadletter_headers
 from pipeline.metrics import PipelineMetrics
 from pipeline.schema import EnrichedMention, Mention, utcnow
@@ -40,6 +43,7 @@ from pipeline.steps.dedup import RecentMentions
 from pipeline.steps.enrich import Enricher
 from pipeline.steps.guard import InvalidShare
 from pipeline.steps.isolate import write_isolating
+from pipeline.storage.incidents import IncidentWriter
 
 log = logging.getLogger("luister.worker")
 
@@ -63,6 +67,10 @@ class Services:
     writer: Writer
     sql: SqlRunner | None = None
     metrics: PipelineMetrics = field(default_factory=PipelineMetrics)
+    incidents: IncidentWriter | None = None
+    """Stores the ``alerts`` topic's incident events in ClickHouse; None: not stored."""
+    notifier: Notifier | None = None
+    """Delivers incident events to Slack; None: no channels configured."""
     extra_status: Callable[[], dict[str, Any]] | None = None
 
 
@@ -106,6 +114,7 @@ def create_app(services: Services) -> faust.App:
     raw_topic = app.topic(k.raw_topic, acks=False, internal=False)
     enriched_topic = app.topic(k.enriched_topic, acks=False, internal=False)
     dlq_topic = app.topic(k.deadletter_topic, internal=False)
+    alerts_topic = app.topic(k.alerts_topic, acks=False, internal=False)
     model_pool = ThreadPoolExecutor(1, thread_name_prefix="luister-model")
     db_pool = ThreadPoolExecutor(2, thread_name_prefix="luister-db")
     dedup = RecentMentions(w.dedup_window)
@@ -128,6 +137,8 @@ def create_app(services: Services) -> faust.App:
 
     async def commit_before_shutdown(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         await commit_pending("shutdown")
+        if services.notifier is not None:
+            await services.notifier.aclose()
 
     cast(Any, app.on_partitions_revoked).connect(commit_before_revocation)  # mode types want a positional-only sender
     cast(Any, app.on_before_shutdown).connect(commit_before_shutdown)
@@ -306,6 +317,17 @@ def create_app(services: Services) -> faust.App:
     async def sink_agent(stream: faust.StreamT[bytes]) -> None:
         async for events in cast(Any, stream).take_events(w.insert_batch, within=w.insert_within_s):
             await handle_enriched(events)
+
+    # ------------------------------------------------------------------------------------------ alerts
+    add_alert_agent(
+        app,
+        alerts_topic,
+        committer=committer,
+        dead_letter=dead_letter,
+        blocking=lambda fn, *args: run_blocking(db_pool, fn, *args),
+        writer=services.incidents,
+        notifier=services.notifier,
+    )
 
     # ------------------------------------------------------------------------------------ housekeeping
     @app.timer(1.0)

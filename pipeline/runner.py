@@ -18,10 +18,12 @@ from typing import Any
 
 import faust
 
+from pipeline.alerts import AlertMetrics, Notifier, build_notifier
 from pipeline.app import Services, create_app
 from pipeline.metrics import PipelineMetrics
 from pipeline.settings import ModelSettings, Settings
 from pipeline.steps.enrich import Enricher, model_version
+from pipeline.storage.incidents import IncidentWriter
 from pipeline.topics import ensure_topics, luister_topics
 
 log = logging.getLogger("luister.worker")
@@ -57,6 +59,17 @@ def open_storage(settings: Settings) -> tuple[Any, Any, Callable[[str], dict[str
     return client, writer, sql
 
 
+def build_alert_notifier(
+    settings: Settings, client: Any, metrics: PipelineMetrics, say: Callable[[str], None]
+) -> Notifier | None:
+    """The Slack notifier, or None when the settings configure no alert channels (incidents are still stored)."""
+    if not settings.alerts.channels:
+        say("alerts: no Slack channels configured (settings file 'alerts:'); incidents are stored, not sent")
+        return None
+    say(f"alerts: Slack channels {', '.join(sorted(settings.alerts.channels))}")
+    return build_notifier(settings, client, AlertMetrics(metrics.registry))
+
+
 def runtime_file(settings: Settings) -> Path:
     """Where a running worker announces its web address, so ``luister sql`` can reach its embedded engine."""
     return settings.data_dir / "worker.json"
@@ -88,13 +101,16 @@ def run_worker(
     where = settings.clickhouse.url or f"embedded engine in {settings.data_dir / 'clickhouse'}"
     say(f"ClickHouse: {where}, database {settings.clickhouse.database!r} (migrations applied)")
     asyncio.run(ensure_topics(bootstrap_servers, luister_topics(settings.kafka)))
+    metrics = PipelineMetrics()
     services = Services(
         settings=settings,
         bootstrap_servers=bootstrap_servers,
         enricher=enricher,
         writer=writer,
         sql=sql,
-        metrics=PipelineMetrics(),
+        metrics=metrics,
+        incidents=IncidentWriter(client, settings.clickhouse.database),
+        notifier=build_alert_notifier(settings, client, metrics, say),
     )
     app = create_app(services)
     for hook in hooks or []:
