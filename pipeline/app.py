@@ -5,6 +5,7 @@ Flow (docs/architecture.md)::
     mentions.raw ─► enrich agent: decode ─► dedup ─► one model call ─► publish ─► commit
                         └─ invalid ─► mentions.deadletter (original bytes, reason in headers)
     mentions.enriched ─► sink agent: decode ─► one insert (dedup token) ─► commit
+    rollups ─► detector timer (pipeline/detector_task.py, one worker) ─► alerts
     alerts ─► alerts agent (pipeline/alert_agent.py): store incident events ─► Slack ─► commit
 
 Offsets: both input topics are declared with ``acks=False``, so Faust never commits them on its own (its
@@ -34,6 +35,7 @@ from pydantic import ValidationError
 from pipeline.alert_agent import add_alert_agent
 from pipeline.alerts import Notifier
 from pipeline.deadletter import deadletter_headers
+from pipeline.detector_task import DetectorRuntime, add_detector_timer
 from pipeline.metrics import PipelineMetrics
 from pipeline.schema import EnrichedMention, Mention, utcnow
 from pipeline.settings import Settings
@@ -71,6 +73,8 @@ class Services:
     """Stores the ``alerts`` topic's incident events in ClickHouse; None: not stored."""
     notifier: Notifier | None = None
     """Delivers incident events to Slack; None: no channels configured."""
+    detector: DetectorRuntime | None = None
+    """The crisis detector (runs where enriched partition 0 is assigned); None: disabled."""
     extra_status: Callable[[], dict[str, Any]] | None = None
 
 
@@ -328,6 +332,16 @@ def create_app(services: Services) -> faust.App:
         writer=services.incidents,
         notifier=services.notifier,
     )
+
+    if services.detector is not None:
+        add_detector_timer(
+            app,
+            services.detector,
+            alerts_topic=alerts_topic,
+            leader_topic=k.enriched_topic,
+            interval_s=s.detect.interval_s,
+            blocking=lambda fn, *args: run_blocking(db_pool, fn, *args),
+        )
 
     # ------------------------------------------------------------------------------------ housekeeping
     @app.timer(1.0)

@@ -20,6 +20,7 @@ import faust
 
 from pipeline.alerts import AlertMetrics, Notifier, build_notifier
 from pipeline.app import Services, create_app
+from pipeline.detector_task import DetectorMetrics, DetectorRuntime
 from pipeline.metrics import PipelineMetrics
 from pipeline.settings import ModelSettings, Settings
 from pipeline.steps.enrich import Enricher, model_version
@@ -70,6 +71,21 @@ def build_alert_notifier(
     return build_notifier(settings, client, AlertMetrics(metrics.registry))
 
 
+def build_detector(
+    settings: Settings, client: Any, metrics: PipelineMetrics, say: Callable[[str], None]
+) -> DetectorRuntime | None:
+    if not settings.detect.enabled:
+        say("detector: disabled (detect.enabled = false)")
+        return None
+    return DetectorRuntime(
+        client,
+        settings.clickhouse.database,
+        settings.detect,
+        DetectorMetrics(metrics.registry),
+        dashboard_url=settings.alerts.dashboard_url,
+    )
+
+
 def runtime_file(settings: Settings) -> Path:
     """Where a running worker announces its web address, so ``luister sql`` can reach its embedded engine."""
     return settings.data_dir / "worker.json"
@@ -111,6 +127,7 @@ def run_worker(
         metrics=metrics,
         incidents=IncidentWriter(client, settings.clickhouse.database),
         notifier=build_alert_notifier(settings, client, metrics, say),
+        detector=build_detector(settings, client, metrics, say),
     )
     app = create_app(services)
     for hook in hooks or []:

@@ -93,6 +93,20 @@ class WorkerSettings(BaseModel):
     web_port: int = Field(6066, ge=0, description="health, metrics and read-only SQL; 0 picks a free port")
 
 
+class DetectSettings(BaseModel):
+    """The crisis detector in the worker (docs/detection.md): how often it looks, and what it replays at start."""
+
+    enabled: bool = Field(True, description="run the detector (in the worker that holds enriched partition 0)")
+    interval_s: float = Field(5.0, gt=0, description="how often the still-filling minutes are looked at")
+    lateness_s: float = Field(
+        120.0, ge=0, description="a minute is complete (learned from) this long after it ends; late data wait"
+    )
+    history_days: float = Field(14.0, gt=0, description="history replayed from the rollups when the detector starts")
+    post_history_s: float = Field(
+        3600.0, ge=0, description="of that history, the last seconds are replayed with posts (themes, duplicates)"
+    )
+
+
 class ConnectorConfig(BaseModel):
     """One connector to run: ``{source: hackernews, name: hn-veloxa, options: {...}}`` in the settings file."""
 
@@ -199,6 +213,7 @@ class Settings(BaseSettings):
         default_factory=list, description="connectors `luister run` starts (settings file only)"
     )
     alerts: AlertSettings = AlertSettings()
+    detect: DetectSettings = DetectSettings()
 
     @classmethod
     def settings_customise_sources(

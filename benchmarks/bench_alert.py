@@ -1,0 +1,230 @@
+"""Time to alert: from the demo crisis's first post to the alert arriving at a loopback Slack, in the real pipeline.
+
+Per trial, on a fresh embedded broker and engine:
+
+1. the demo stream's past (``--history-hours``, more than the detector's two-day warm-up) is seeded into the
+   engine with the labels the demo knows it wrote (benchmarks/demo_history.py: the model would need hours for it);
+2. a real ``luister worker`` starts (real default model, detector on, alerts routed to an incoming webhook served
+   by this process on loopback);
+3. the same demo stream continues live, paced in real time, and its complaint snowballs ``--crisis-after``
+   seconds after the worker is ready; every live mention goes through the model;
+4. the clock runs from the moment the crisis's first post is sent to the broker (also reported: from its
+   ``created_at``) until the webhook receives the incident's opening message for the brand.
+
+JSON on stdout: per trial and p50/p95. ``python -m benchmarks.bench_alert [--trials 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from benchmarks.bench_pipeline import WorkerProcess
+from benchmarks.demo_history import seed
+from connectors.demo import DemoStream, in_fetch_order
+from connectors.pacing import Pacer
+from connectors.sink import KafkaMentionSink
+from pipeline.broker import EmbeddedBroker
+from pipeline.settings import ClickHouseSettings
+
+BRAND = "Veloxa"
+
+
+def log(msg: str) -> None:
+    print(f"[bench-alert] {msg}", file=sys.stderr, flush=True)
+
+
+class Webhook:
+    """A loopback incoming webhook (Slack's shape: POST JSON, answer ``ok``) that records arrival times."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[float, dict[str, Any]]] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.url = ""
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.received.append((time.time(), body))
+        return web.Response(text="ok")
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/services/T0/B0/bench", self._handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}/services/T0/B0/bench"
+
+    def __enter__(self) -> Webhook:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def first_opening(self, brand: str) -> tuple[float, str] | None:
+        for at, body in list(self.received):
+            text = str(body.get("text", ""))
+            if brand.lower() in text.lower() and "resolved" not in text.lower():
+                return at, text
+        return None
+
+
+async def send_live(
+    bootstrap: str, stream: DemoStream, first: Any, stop: asyncio.Event, sent_at: dict[str, float]
+) -> None:
+    """Pace the stream from ``first`` on in real time; note when the crisis origin goes out."""
+    events = chain([first], stream.events())
+    mentions = in_fetch_order(e.mention for e in events)
+    pacer = Pacer(1.0, origin=datetime.now(UTC))
+    async with KafkaMentionSink(bootstrap) as sink:
+        for mention in mentions:
+            if stop.is_set():
+                break
+            await pacer.wait_until(mention.fetched_at)
+            await sink.send(mention)
+            if mention.id == stream.crisis_origin_id and "origin" not in sent_at:
+                await sink.flush()
+                sent_at["origin"] = time.time()
+                sent_at["origin_created"] = mention.created_at.timestamp()
+                log(f"crisis origin {mention.id} sent")
+
+
+def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="luister-alert-") as tmp, Webhook() as hook:
+        data = Path(tmp) / "data"
+        seeded_until = datetime.now(UTC)
+        history_start = seeded_until - timedelta(hours=args.history_hours)
+        # The crisis time is fixed when the stream is made: budget the seeding and the worker start-up.
+        crisis_at = seeded_until + timedelta(seconds=args.startup_budget + args.crisis_after)
+        stream = DemoStream(
+            seed=100 + number,
+            start=history_start,
+            rate_per_s=args.rate,
+            crisis_after_s=(crisis_at - history_start).total_seconds(),
+        )
+        started = time.perf_counter()
+        rows, boundary = seed(stream, seeded_until, data, ClickHouseSettings())
+        log(f"trial {number}: seeded {rows} rows of history in {time.perf_counter() - started:.0f}s")
+        assert boundary is not None
+        config = Path(tmp) / "luister.yaml"
+        config.write_text(
+            json.dumps(
+                {
+                    "alerts": {
+                        "channels": {"bench": {"transport": "webhook", "webhook_url_env": "LUISTER_BENCH_HOOK"}},
+                        "default_channels": ["bench"],
+                    }
+                }
+            )
+        )
+        with EmbeddedBroker(log_dir=Path(tmp)) as broker:
+            env = dict(
+                os.environ,
+                KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+                LUISTER_DATA_DIR=str(data),
+                LUISTER_CONFIG=str(config),
+                LUISTER_BENCH_HOOK=hook.url,
+            )
+            worker = WorkerProcess(env, Path(tmp) / "worker.log")
+            try:
+                worker.wait_ready()
+                ready = datetime.now(UTC)
+                if ready + timedelta(seconds=args.crisis_after / 2) > crisis_at:
+                    raise SystemExit(f"worker start-up exceeded the budget ({ready - seeded_until}); raise it")
+                log(f"trial {number}: worker ready; crisis at {crisis_at:%H:%M:%S}")
+                sent_at: dict[str, float] = {}
+                opened = asyncio.run(_run_live(broker.bootstrap_servers, stream, boundary, hook, sent_at, args))
+                incidents = worker.sql(
+                    "SELECT incident_id, signal, severity, opened_at, summary FROM incidents_v ORDER BY opened_at"
+                )
+            finally:
+                worker.stop()
+    result: dict[str, Any] = {
+        "trial": number,
+        "history_rows": rows,
+        "incidents": [list(map(str, r)) for r in incidents],
+    }
+    if opened is None or "origin" not in sent_at:
+        result["alerted"] = False
+        return result
+    result.update(
+        alerted=True,
+        seconds_from_origin_sent=round(opened[0] - sent_at["origin"], 1),
+        seconds_from_origin_created=round(opened[0] - sent_at["origin_created"], 1),
+        message=opened[1][:200],
+    )
+    return result
+
+
+async def _run_live(
+    bootstrap: str, stream: DemoStream, boundary: Any, hook: Webhook, sent_at: dict[str, float], args: Any
+) -> tuple[float, str] | None:
+    stop = asyncio.Event()
+    sender = asyncio.create_task(send_live(bootstrap, stream, boundary, stop, sent_at))
+    deadline = time.monotonic() + args.startup_budget + args.crisis_after + args.timeout
+    try:
+        while time.monotonic() < deadline:
+            found = hook.first_opening(BRAND)
+            if found is not None and "origin" in sent_at and found[0] >= sent_at["origin"]:
+                return found
+            if sender.done():
+                sender.result()
+            await asyncio.sleep(0.2)
+        return None
+    finally:
+        stop.set()
+        sender.cancel()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=1.0, help="demo mentions per second (history and live)")
+    parser.add_argument("--history-hours", type=float, default=50.0, help="> the detector's 48 h warm-up")
+    parser.add_argument("--crisis-after", type=float, default=120.0, help="seconds of live traffic before it")
+    parser.add_argument("--startup-budget", type=float, default=240.0, help="seconds for seeding + worker start")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the alert after it")
+    args = parser.parse_args()
+    results = [trial(n, args) for n in range(args.trials)]
+    times = [r["seconds_from_origin_sent"] for r in results if r.get("alerted")]
+    print(
+        json.dumps(
+            {
+                "benchmark": "time_to_alert",
+                "trials": args.trials,
+                "alerted": len(times),
+                "p50_s": statistics.median(times) if times else None,
+                "p95_s": percentile(times, 0.95) if times else None,
+                "settings": vars(args),
+                "results": results,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
