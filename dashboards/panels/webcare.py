@@ -38,7 +38,7 @@ WITH
     handled AS (
         SELECT
             inbound.*,
-            answers.answered AS answered,
+            ifNull(answers.answered, 0) AS answered,
             if(answered = 1, greatest(dateDiff('millisecond', created_at, first_answer_at), 0) / 1000, NULL)
                 AS response_s
         FROM inbound
@@ -50,8 +50,8 @@ RESPONSE_STATS = """
     count() AS inbound,
     sum(answered) AS answered_count,
     answered_count / inbound AS response_rate,
-    quantileExactIf(0.5)(response_s, answered = 1) AS median_response_s,
-    quantileExactIf(0.9)(response_s, answered = 1) AS p90_response_s"""
+    if(answered_count = 0, NULL, quantileExactIf(0.5)(response_s, answered = 1)) AS median_response_s,
+    if(answered_count = 0, NULL, quantileExactIf(0.9)(response_s, answered = 1)) AS p90_response_s"""
 STATS_COLUMNS = ("inbound", "answered_count", "response_rate", "median_response_s", "p90_response_s")
 
 unanswered = SqlPanelQuery(

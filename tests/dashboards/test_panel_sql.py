@@ -441,3 +441,13 @@ def test_every_mention_query_runs_on_real_model_output(
             assert result.rows, f"{query.name} returned no rows over {len(records)} model-enriched mentions"
     finally:
         client.command(f"DROP DATABASE {database}")
+
+
+def test_webcare_channel_without_answers_has_no_response_time(client: Client, data: DemoDataset) -> None:
+    """Reviews (trustpilot) are never answered in the demo: their response times are unknown, not 0."""
+    channels = {r["platform"]: r for r in rows(run(client, wc.by_channel, last_day(data), data.brand))}
+    unanswered = [r for r in channels.values() if r["answered_count"] == 0]
+    assert unanswered, "the demo should have a channel nobody answers"
+    for r in unanswered:
+        assert r["response_rate"] == 0
+        assert r["median_response_s"] is None and r["p90_response_s"] is None
