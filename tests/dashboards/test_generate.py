@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,9 @@ def test_time_series_queries_return_time_first(name: str) -> None:
         if target.get("format") == 0:
             query = next(q for q in SQL_QUERIES if q.sql.strip() == target["rawSql"])
             assert query.columns[0] == "time", query.name
+
+
+def test_provisioning_environment_is_documented() -> None:
+    used = set(re.findall(r"\$\{(\w+)\}", (PROVISIONING / "datasources" / "luister.yaml").read_text()))
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "dashboards.md").read_text()
+    assert used and all(f"`{name}`" in doc for name in used), sorted(used)
