@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -101,6 +101,83 @@ class ConnectorConfig(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="the source's own options")
 
 
+class SlackChannelConfig(BaseModel):
+    """One Slack destination. Secrets are never written here: the ``*_env`` fields name environment variables
+    (or keys of ``AlertSettings.secrets_file``), read at every send so a fixed token takes effect without a restart.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    transport: Literal["webhook", "bot"] = Field(
+        description="'webhook': an incoming webhook (no threads, no resolved marker); 'bot': chat.postMessage"
+        " with a bot token (threads, resolved marker, no duplicates after a crash)"
+    )
+    webhook_url_env: str | None = Field(None, description="variable holding the incoming-webhook URL (webhook)")
+    token_env: str = Field("SLACK_BOT_TOKEN", description="variable holding the bot token xoxb-… (bot)")
+    channel_id: str | None = Field(None, description="channel id, e.g. C0123456789 (bot)")
+
+    @model_validator(mode="after")
+    def _transport_fields(self) -> SlackChannelConfig:
+        if self.transport == "webhook" and not self.webhook_url_env:
+            raise ValueError("a webhook channel needs webhook_url_env (the variable that holds its URL)")
+        if self.transport == "bot" and not self.channel_id:
+            raise ValueError("a bot channel needs channel_id")
+        return self
+
+
+class AlertRoute(BaseModel):
+    """A routing rule: an incident event that matches every condition given goes to ``channels``.
+
+    Empty lists match anything. Rules are tried in order; every matching rule adds its channels, and a matching
+    rule with ``final: true`` stops the search. No rule matched: ``AlertSettings.default_channels``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="shown in logs and metrics")
+    channels: list[str] = Field(min_length=1, description="names of entries in alerts.channels")
+    brands: list[str] = Field(default_factory=list, description="incident brand is one of these")
+    min_severity: Literal["low", "medium", "high", "critical"] = Field("low", description="severity at least this")
+    signals: list[str] = Field(default_factory=list, description="incident signal is one of these")
+    intents: list[str] = Field(default_factory=list, description="the incident's top intent is one of these")
+    final: bool = Field(False, description="stop trying later rules when this one matches")
+
+
+class AlertSettings(BaseModel):
+    """Alert delivery to Slack (see docs/alerts.md): channels, routing rules, pacing and retries."""
+
+    dashboard_url: str | None = Field(
+        None, description="dashboard base URL; events without their own dashboard_url link here (brand, time range)"
+    )
+    channels: dict[str, SlackChannelConfig] = Field(default_factory=dict, description="destinations by name")
+    routes: list[AlertRoute] = Field(default_factory=list, description="routing rules, tried in order")
+    default_channels: list[str] = Field(default_factory=list, description="where events no rule matches go")
+    secrets_file: Path | None = Field(
+        None, description="KEY=VALUE lines read instead of the environment for the *_env names"
+    )
+    web_api_url: str = Field("https://slack.com/api", description="Slack Web API base URL")
+    rate_per_channel: float = Field(1.0, gt=0, description="messages per second per channel at most")
+    timeout_s: float = Field(10.0, gt=0, description="timeout of every Slack call")
+    retry_base_s: float = Field(1.0, gt=0, description="first backoff after a transient error (full jitter)")
+    retry_max_s: float = Field(60.0, gt=0, description="longest backoff after transient errors")
+    permanent_retry_s: float = Field(
+        300.0, gt=0, description="retry interval after a permanent error (bad token, channel gone): never dropped"
+    )
+    lookup_pages: int = Field(
+        3, ge=1, description="conversations.history pages searched for a post whose outcome is unknown (bot)"
+    )
+    mark_resolved: bool = Field(True, description="bot channels: edit the opening message when resolved")
+    max_posts: int = Field(5, ge=0, le=10, description="top posts shown in an opening message")
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> AlertSettings:
+        named = [*self.default_channels, *(c for route in self.routes for c in route.channels)]
+        unknown = sorted({name for name in named if name not in self.channels})
+        if unknown:
+            raise ValueError(f"alerts: routes name channels that alerts.channels does not define: {unknown}")
+        return self
+
+
 _config_file: ContextVar[Path | None] = ContextVar("luister_config_file", default=None)
 
 
@@ -121,6 +198,7 @@ class Settings(BaseSettings):
     connectors: list[ConnectorConfig] = Field(
         default_factory=list, description="connectors `luister run` starts (settings file only)"
     )
+    alerts: AlertSettings = AlertSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -3,13 +3,14 @@
 - ``GET /xrpc/app.bsky.feed.searchPosts?q=&sort=latest&since=&cursor=&limit=`` per term. Results come newest
   first and ``cursor`` pages backwards, so a round walks from now back to the saved ``since`` and only its last
   batch moves the cursor (to the newest post time of the walk): a crash mid-walk repeats the walk instead of
-  leaving a hole. ``since`` is inclusive; the boundary post comes again and is deduplicated by id.
+  leaving a hole. ``since`` is inclusive, so the cursor also keeps the ids of the posts at its time, and the posts
+  that come back at that boundary are not sent again (:class:`~connectors.sources.time_cursor.TimeCursor`).
 - ``firehose: true``: Jetstream over a websocket (``?wantedCollections=app.bsky.feed.post&cursor=<time_us>``),
   keeping created posts whose text contains a term (case-insensitive; the runner's brand-query engine refines it).
   One batch per ``firehose_batch_wait_s`` or ``firehose_batch_max`` kept events; the cursor is the last event's
   ``time_us``; a reconnect rewinds ``firehose_rewind_s`` so nothing in flight is lost.
 
-State: ``{"search": {term: ISO time}}`` or ``{"time_us": int}``.
+State: ``{"search": {term: {"since": ISO time, "ids": [mention ids at that time]}}}`` or ``{"time_us": int}``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from connectors.sources.bluesky_post import (
 )
 from connectors.sources.common import PollingConnector, PollingOptions, parse_options, read_secret
 from connectors.sources.payloads import get_json, parse_time
+from connectors.sources.time_cursor import TimeCursor
 
 SOURCE = "bluesky"
 log = logging.getLogger("luister.connectors.bluesky")
@@ -90,9 +92,9 @@ class BlueskyConnector(PollingConnector):
                 yield batch
 
     async def _search_walk(self, term: str, state: dict[str, Any]) -> AsyncIterator[Batch]:
-        saved = state.get("search", {}).get(term)
-        since = saved or self.start_time(self.clock()).isoformat().replace("+00:00", "Z")
-        newest: datetime | None = parse_time(saved)
+        saved = TimeCursor.load(state.get("search", {}).get(term))
+        since = (saved.since or self.start_time(self.clock())).isoformat().replace("+00:00", "Z")
+        walked = saved
         cursor: str | None = None
         url = f"{self.base_url}/xrpc/app.bsky.feed.searchPosts"
         for page in range(self.options.max_pages_per_round):
@@ -112,10 +114,12 @@ class BlueskyConnector(PollingConnector):
                 if isinstance(result, Rejected):
                     batch.rejected.append(result)
                     continue
+                batch.newest = max(batch.newest, result.created_at) if batch.newest else result.created_at
+                if saved.seen(result.id):
+                    continue  # `since` is inclusive: the posts at the saved time come back every round
                 batch.mentions.append(result)
                 sort_at = min(result.created_at, parse_time(post.get("indexedAt")) or result.created_at)
-                newest = max(newest, sort_at) if newest else sort_at
-                batch.newest = max(batch.newest, result.created_at) if batch.newest else result.created_at
+                walked = walked.advanced(result.id, sort_at)
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             last = not cursor or not body["posts"]
             if not last and page == self.options.max_pages_per_round - 1:
@@ -123,9 +127,8 @@ class BlueskyConnector(PollingConnector):
                     "%s: %r has more than %d pages since %s; older ones skipped", self.name, term, page + 1, since
                 )
                 last = True
-            if last and newest is not None and newest != parse_time(saved):
-                iso = newest.isoformat().replace("+00:00", "Z")
-                batch.state = {**state, "search": {**state.get("search", {}), term: iso}}
+            if last and walked != saved:
+                batch.state = {**state, "search": {**state.get("search", {}), term: walked.dump()}}
             yield batch
             if last:
                 return

@@ -11,7 +11,10 @@ costs 100 units of the default 10,000 a day, hence the 15-minute default interva
 ``dailyLimitExceeded``) waits until the quota resets at midnight Pacific time instead of failing; a 403
 ``rateLimitExceeded`` waits one interval.
 
-State: ``{"search": {term: ISO time}, "comments": {video id: ISO time}}``.
+State: ``{"search": {term: cursor}, "comments": {video id: cursor}}``, each cursor the newest time published and
+the ids published at that time (``{"since": ISO time, "ids": [...]}``, see
+:class:`~connectors.sources.time_cursor.TimeCursor`): the items at the boundary come back every round (the filter
+is inclusive) and are not sent again.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from pydantic import Field, model_validator
 
 from connectors.base import Batch, Rejected, State
 from connectors.sources.common import PollingConnector, PollingOptions, parse_options, read_secret
-from connectors.sources.payloads import SourceAuthError, decode_json_response, json_or_reject, newest, parse_time
+from connectors.sources.payloads import SourceAuthError, decode_json_response, json_or_reject, newest
+from connectors.sources.time_cursor import TimeCursor
 from connectors.sources.youtube_item import comment_thread_to_mention, video_to_mention
 from pipeline.schema import Mention
 
@@ -118,12 +122,12 @@ class YouTubeConnector(PollingConnector):
         self, section: str, key: str, path: str, params: dict[str, Any], since_param: str | None, state: dict[str, Any]
     ) -> AsyncIterator[Batch]:
         """Newest-first pages back to the saved time; the last batch saves the newest time of the walk."""
-        saved = parse_time(state.get(section, {}).get(key))
-        since = saved or self.start_time(self.clock())
+        saved = TimeCursor.load(state.get(section, {}).get(key))
+        since = saved.since or self.start_time(self.clock())
         query = {**params, "maxResults": self.options.max_results if section == "search" else 100}
         if since_param:
             query[since_param] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        walk_newest = saved
+        walked = saved
         for page in range(self.options.max_pages_per_round):
             url = self.base_url + path
             response = await self.http.get(url, params={**query, "key": self._api_key()})
@@ -134,9 +138,9 @@ class YouTubeConnector(PollingConnector):
             if rejected is not None:
                 yield Batch(rejected=[rejected], fetched=1)
                 return
-            batch, reached_saved = self._items(section, body["items"], since)
+            batch, reached_saved = self._items(section, body["items"], since, saved)
             for mention in batch.mentions:
-                walk_newest = newest(walk_newest, mention.created_at)
+                walked = walked.advanced(mention.id, mention.created_at)
             token = body.get("nextPageToken")
             last = (
                 reached_saved
@@ -144,16 +148,16 @@ class YouTubeConnector(PollingConnector):
                 or not body["items"]
                 or page == self.options.max_pages_per_round - 1
             )
-            if last and walk_newest is not None and walk_newest != saved:
-                iso = walk_newest.isoformat().replace("+00:00", "Z")
-                batch.state = {**state, section: {**state.get(section, {}), key: iso}}
+            if last and walked != saved:
+                batch.state = {**state, section: {**state.get(section, {}), key: walked.dump()}}
             yield batch
             if last:
                 return
             query["pageToken"] = token
 
-    def _items(self, section: str, items: list[Any], since: datetime) -> tuple[Batch, bool]:
-        """A page as a batch (items older than ``since`` left out) and whether it reached ``since``."""
+    def _items(self, section: str, items: list[Any], since: datetime, saved: TimeCursor) -> tuple[Batch, bool]:
+        """A page as a batch (items older than ``since``, and those ``saved`` already published at its time, left
+        out) and whether it reached ``since``."""
         batch = Batch(fetched=len(items))
         fetched_at, reached = self.clock(), False
         brands = frozenset(self.options.brand_channels)
@@ -172,6 +176,8 @@ class YouTubeConnector(PollingConnector):
             if result.created_at < since:
                 reached = True
                 continue
+            if saved.seen(result.id):
+                continue  # at the saved time: `publishedAfter` is "at or after", and comments have no filter
             batch.mentions.append(result)
         return batch, reached
 

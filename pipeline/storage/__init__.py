@@ -1,7 +1,8 @@
 """luister's ClickHouse storage: the same code on the embedded engine (chDB) and on a ClickHouse server.
 
 Public API: ``open_database`` / ``open_client`` (client.py, bootstrap.py), ``apply_migrations`` (migrate.py),
-``MentionWriter`` (writer.py), ``refresh_rollups`` / ``repair_rollups`` (rollups.py), ``run_readonly`` (query.py).
+``MentionWriter`` (writer.py), ``IncidentWriter`` (incidents.py), ``refresh_rollups`` / ``repair_rollups``
+(rollups.py), ``run_readonly`` (query.py).
 
 Schema decisions (migrations/*.sql):
 
@@ -33,12 +34,14 @@ from pipeline.storage.errors import (
     StorageUnavailableError,
     WriteError,
 )
+from pipeline.storage.incidents import IncidentWriter
 from pipeline.storage.migrate import apply_migrations
 from pipeline.storage.query import QueryResult, run_readonly
 from pipeline.storage.rollups import refresh_rollups, repair_rollups
 from pipeline.storage.writer import MentionWriter, WriteResult, count_mentions
 
 __all__ = [
+    "IncidentWriter",
     "MentionWriter",
     "MigrationError",
     "QueryError",

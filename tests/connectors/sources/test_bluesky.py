@@ -10,33 +10,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from fake_platforms.bluesky import SEARCH, FakeSearchPosts, iso, post
+from fakeapi import FakeAPI
 from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 from websockets.asyncio.server import ServerConnection, serve
 
 from connectors.sources import bluesky
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-SEARCH = "/xrpc/app.bsky.feed.searchPosts"
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", ".000Z")
-
-
-def post(n: int, when: datetime, **record_over: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {"$type": "app.bsky.feed.post", "text": f"Veloxa post {n}", "createdAt": iso(when)}
-    record.update(record_over)
-    return {
-        "uri": f"at://did:plc:user{n}/app.bsky.feed.post/rkey{n}",
-        "cid": f"bafy{n}",
-        "author": {"did": f"did:plc:user{n}", "handle": f"user{n}.bsky.social", "displayName": f"User {n}"},
-        "record": record,
-        "likeCount": n,
-        "repostCount": 1,
-        "quoteCount": 1,
-        "replyCount": 2,
-        "indexedAt": iso(when + timedelta(seconds=1)),
-    }
 
 
 @pytest.fixture
@@ -71,7 +52,8 @@ async def test_search_walks_back_to_since_and_saves_the_cursor_only_at_the_end(f
         [f"bluesky:at://did:plc:user{n}/app.bsky.feed.post/rkey{n}" for n in pair] for pair in ([1, 2], [3, 4], [5])
     ]
     newest = iso(NOW - timedelta(minutes=1)).replace(".000Z", "Z")
-    assert [b.state for b in batches[:3]] == [None, None, {"search": {"veloxa": newest}}]
+    uri1 = f"bluesky:{posts[0]['uri']}"
+    assert [b.state for b in batches[:3]] == [None, None, {"search": {"veloxa": {"since": newest, "ids": [uri1]}}}]
     assert batches[3].mentions == [] and batches[3].state is None  # nothing new: nothing to save
     hits = fake.hits(SEARCH)
     assert [h.query.get("cursor") for h in hits] == [None, "c1", "c2", None]
@@ -84,6 +66,29 @@ async def test_search_walks_back_to_since_and_saves_the_cursor_only_at_the_end(f
     assert one.url == "https://bsky.app/profile/user1.bsky.social/post/rkey1"
     assert (one.engagement.likes, one.engagement.shares, one.engagement.replies) == (1, 2, 2)
     assert one.created_at == NOW - timedelta(minutes=1) and one.raw_ref == posts[0]["uri"]
+
+
+async def test_posts_at_the_saved_time_are_sent_once(api: FakeAPI) -> None:
+    """``since`` is inclusive: the boundary comes back every round; only a post at that time not sent before goes
+    out (and joins the cursor). A cursor saved as a bare time (the earlier format) sends its boundary once more."""
+    at = NOW - timedelta(minutes=3)
+    posts = [post(1, at), post(2, at), post(3, at - timedelta(minutes=1))]
+    api.route("GET", SEARCH, FakeSearchPosts(posts))
+    ids = [f"bluesky:{p['uri']}" for p in posts]
+    since = iso(at).replace(".000Z", "Z")
+    source = connector(api.url)
+    first, second = await take(source, {"search": {"veloxa": {"since": since, "ids": [ids[0]]}}}, 2)
+    await source.aclose()
+    assert [m.id for m in first.mentions] == [ids[1]] and first.fetched == 2
+    assert first.state == {"search": {"veloxa": {"since": since, "ids": ids[:2]}}}
+    assert second.mentions == [] and second.state is None  # nothing new: nothing sent, nothing to save
+    assert [r.query["since"] for r in api.hits(SEARCH)] == [since, since]
+
+    old_format = connector(api.url)
+    [batch] = await take(old_format, {"search": {"veloxa": since}}, 1)
+    await old_format.aclose()
+    assert sorted(m.id for m in batch.mentions) == ids[:2]
+    assert batch.state == {"search": {"veloxa": {"since": since, "ids": ids[:2]}}}
 
 
 async def test_search_mapping_and_rejects(fake: FakePlatform) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from fake_platforms.mastodon import status, timeline_page
 from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import mastodon
@@ -18,45 +19,11 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 TAG_PATH = "/api/v1/timelines/tag/veloxa"
 
 
-def snowflake(when: datetime, seq: int) -> str:
-    return str((int(when.timestamp() * 1000) << 16) + seq)
-
-
-def status(n: int, when: datetime, **over: Any) -> dict[str, Any]:
-    sid = snowflake(when, n)
-    base: dict[str, Any] = {
-        "id": sid,
-        "uri": f"https://other.example/users/u{n}/statuses/{sid}",
-        "url": f"https://other.example/@u{n}/{sid}",
-        "created_at": when.isoformat().replace("+00:00", ".000Z"),
-        "content": f"<p>Post {n} about <a href='https://x/tags/veloxa'>#<span>Veloxa</span></a> &amp; bikes</p>",
-        "account": {"acct": f"u{n}@other.example", "display_name": f"User {n}", "followers_count": n},
-        "language": "nl",
-        "in_reply_to_id": None,
-        "replies_count": 1,
-        "reblogs_count": 2,
-        "favourites_count": 3,
-        "reblog": None,
-        "spoiler_text": "",
-    }
-    base.update(over)
-    return base
-
-
 def timeline(statuses: list[dict[str, Any]], base_url: Any) -> Any:
     """A tag timeline that behaves like Mastodon's: the ``limit`` statuses just after ``min_id``, newest first."""
 
     def respond(request: web.Request) -> Reply:
-        min_id = int(request.query.get("min_id", "0"))
-        limit = int(request.query.get("limit", "20"))
-        newer = sorted((s for s in statuses if int(s["id"]) > min_id), key=lambda s: int(s["id"]))[:limit]
-        page = sorted(newer, key=lambda s: int(s["id"]), reverse=True)
-        headers = {}
-        if page:
-            url = f"{base_url()}{TAG_PATH}"
-            headers["Link"] = (
-                f'<{url}?max_id={page[-1]["id"]}>; rel="next", <{url}?min_id={page[0]["id"]}&limit={limit}>; rel="prev"'
-            )
+        page, headers = timeline_page(statuses, request.query, f"{base_url()}{TAG_PATH}")
         return Reply(json=page, headers=headers)
 
     return respond

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fake_platforms import webhook as meta
 
 from connectors.base import Batch
 from connectors.sources import webhook
@@ -22,7 +21,7 @@ TOKEN = "verify-token-for-tests"
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return meta.sign(body, secret)
 
 
 @pytest.fixture(autouse=True)

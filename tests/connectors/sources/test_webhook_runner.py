@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
 
 import httpx
 import pytest
+from fake_platforms.webhook import sign
 
 from connectors.metrics import ConnectorMetrics
 from connectors.runner import run_connector
@@ -50,8 +49,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def signed(payload: Any) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
+    return body, {"X-Hub-Signature-256": sign(body, SECRET), "Content-Type": "application/json"}
 
 
 async def test_reply_waits_for_the_runners_flush_and_replays_are_dead_lettered() -> None:

@@ -10,53 +10,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fake_platforms.x import SEARCH, USERS, search_body, tweet
 from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import x
 from connectors.sources.payloads import SourceAuthError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-SEARCH = "/2/tweets/search/recent"
 STREAM = "/2/tweets/search/stream"
 TOKEN = "bearer-secret-123"
 
 
-def tweet(n: int, when: datetime, **over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": str(1_800_000_000_000_000_000 + n),
-        "text": f"Veloxa tweet {n}",
-        "created_at": when.isoformat().replace("+00:00", ".000Z"),
-        "author_id": f"u{n % 2}",
-        "conversation_id": str(1_800_000_000_000_000_000 + n),
-        "lang": "en",
-        "public_metrics": {
-            "retweet_count": 1,
-            "reply_count": 2,
-            "like_count": 3,
-            "quote_count": 4,
-            "impression_count": 50,
-        },
-    }
-    base.update(over)
-    return base
-
-
-USERS = [
-    {"id": "u0", "username": "anna", "name": "Anna", "public_metrics": {"followers_count": 10}},
-    {"id": "u1", "username": "ben", "name": "Ben", "public_metrics": {"followers_count": 20}},
-]
-
-
 def page(tweets: list[dict[str, Any]], next_token: str | None = None) -> Reply:
-    meta: dict[str, Any] = {"result_count": len(tweets)}
-    if tweets:
-        meta |= {"newest_id": tweets[0]["id"], "oldest_id": tweets[-1]["id"]}
-    if next_token:
-        meta["next_token"] = next_token
-    body: dict[str, Any] = {"meta": meta}
-    if tweets:
-        body |= {"data": tweets, "includes": {"users": USERS}}
-    return Reply(json=body)
+    return Reply(json=search_body(tweets, next_token))
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fake_platforms.youtube import SEARCH, THREADS, FakeSearch, iso, thread, video
+from fakeapi import FakeAPI
 from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
 
 from connectors.sources import youtube
@@ -15,50 +17,6 @@ from connectors.sources.payloads import SourceAuthError
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 KEY = "AIza-secret-key-for-tests"
-SEARCH = "/youtube/v3/search"
-THREADS = "/youtube/v3/commentThreads"
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
-
-
-def video(n: int, when: datetime) -> dict[str, Any]:
-    return {
-        "kind": "youtube#searchResult",
-        "id": {"kind": "youtube#video", "videoId": f"vid{n}"},
-        "snippet": {
-            "publishedAt": iso(when),
-            "channelId": f"UC{n}",
-            "title": f"Veloxa review {n} &amp; test &#39;ride&#39;",
-            "description": "First ride",
-            "channelTitle": f"Channel {n}",
-        },
-    }
-
-
-def thread(n: int, when: datetime, author: str = "UCfan", owner: str = "UCveloxa") -> dict[str, Any]:
-    return {
-        "kind": "youtube#commentThread",
-        "id": f"thr{n}",
-        "snippet": {
-            "channelId": owner,
-            "videoId": "V1",
-            "topLevelComment": {
-                "id": f"c{n}",
-                "snippet": {
-                    "textOriginal": f"Comment {n}",
-                    "textDisplay": f"Comment {n}",
-                    "authorDisplayName": f"@fan{n}",
-                    "authorChannelId": {"value": author},
-                    "likeCount": n,
-                    "publishedAt": iso(when),
-                    "updatedAt": iso(when),
-                },
-            },
-            "totalReplyCount": 1,
-        },
-    }
 
 
 def quota_error(reason: str) -> Reply:
@@ -80,9 +38,10 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def connector(
-    fake: FakePlatform, sleep: SleepRecorder | None = None, clock: Any = None, **options: Any
+    fake: FakePlatform | FakeAPI, sleep: SleepRecorder | None = None, clock: Any = None, **options: Any
 ) -> youtube.YouTubeConnector:
-    opts = youtube.YouTubeOptions.model_validate({"base_url": fake.base_url, **options})
+    base_url = fake.base_url if isinstance(fake, FakePlatform) else fake.url
+    opts = youtube.YouTubeOptions.model_validate({"base_url": base_url, **options})
     sleep = sleep or SleepRecorder()
     source = youtube.YouTubeConnector("yt", opts, sleep=sleep, **({"clock": clock} if clock else {}))
     wait_free(source, sleep)
@@ -102,7 +61,11 @@ async def test_search_walk_and_cursor(fake: FakePlatform) -> None:
     await source.aclose()
     assert [[m.id for m in b.mentions] for b in batches] == [["youtube:vid1", "youtube:vid2"], ["youtube:vid3"], []]
     newest = iso(NOW - timedelta(minutes=1))
-    assert [b.state for b in batches] == [None, {"search": {"veloxa": newest}}, None]
+    assert [b.state for b in batches] == [
+        None,
+        {"search": {"veloxa": {"since": newest, "ids": ["youtube:vid1"]}}},
+        None,
+    ]
     first = batches[0].mentions[0]
     assert first.text == "Veloxa review 1 & test 'ride'\n\nFirst ride"
     assert (first.author.handle, first.author.display_name, first.kind) == ("UC1", "Channel 1", "post")
@@ -133,7 +96,7 @@ async def test_comment_threads_stop_at_the_saved_comment(fake: FakePlatform) -> 
     assert (c1.engagement.likes, c1.engagement.replies, c1.author_is_brand, c2.author_is_brand) == (1, 1, False, True)
     assert c1.url == "https://www.youtube.com/watch?v=V1&lc=c1"
     saved = first_run[-1].state
-    assert saved == {"comments": {"V1": iso(NOW - timedelta(minutes=1))}}
+    assert saved == {"comments": {"V1": {"since": iso(NOW - timedelta(minutes=1)), "ids": ["youtube:c1"]}}}
 
     # Two new comments since; the first page also shows older ones, so the walk stops without a second page.
     newer = [thread(n, NOW + timedelta(minutes=n)) for n in (8, 7)]
@@ -141,9 +104,29 @@ async def test_comment_threads_stop_at_the_saved_comment(fake: FakePlatform) -> 
     again = connector(fake, video_ids=["V1"])
     [batch] = await take(again, saved, 1)
     await again.aclose()
-    assert [m.id for m in batch.mentions] == ["youtube:c8", "youtube:c7", "youtube:c1"]  # c1: the inclusive boundary
-    assert batch.state == {"comments": {"V1": iso(NOW + timedelta(minutes=8))}}
+    assert [m.id for m in batch.mentions] == ["youtube:c8", "youtube:c7"]  # c1, at the saved time, was sent before
+    assert batch.state == {"comments": {"V1": {"since": iso(NOW + timedelta(minutes=8)), "ids": ["youtube:c8"]}}}
     assert len(fake.hits(THREADS)) == 3 and fake.hits(THREADS)[-1].query["order"] == "time"
+
+
+async def test_items_at_the_saved_time_are_sent_once(api: FakeAPI) -> None:
+    """The boundary comes back every round; only an item at that time not sent before goes out (and joins the
+    cursor). A cursor saved as a bare time (the earlier format) sends its boundary once more."""
+    at = NOW - timedelta(minutes=3)
+    api.route("GET", SEARCH, FakeSearch([video(1, at), video(2, at), video(3, at - timedelta(minutes=1))], KEY))
+    source = connector(api, search_terms=["veloxa"])
+    saved = {"search": {"veloxa": {"since": iso(at), "ids": ["youtube:vid1"]}}}
+    first, second = await take(source, saved, 2)
+    await source.aclose()
+    assert [m.id for m in first.mentions] == ["youtube:vid2"] and second.mentions == []
+    assert first.state == {"search": {"veloxa": {"since": iso(at), "ids": ["youtube:vid1", "youtube:vid2"]}}}
+    assert second.state is None  # nothing new: nothing to save
+
+    old_format = connector(api, search_terms=["veloxa"])
+    [batch] = await take(old_format, {"search": {"veloxa": iso(at)}}, 1)
+    await old_format.aclose()
+    assert sorted(m.id for m in batch.mentions) == ["youtube:vid1", "youtube:vid2"]
+    assert batch.state == {"search": {"veloxa": {"since": iso(at), "ids": ["youtube:vid1", "youtube:vid2"]}}}
 
 
 async def test_quota_exceeded_waits_until_pacific_midnight(fake: FakePlatform) -> None:
