@@ -5,7 +5,11 @@ Shape (``END`` = the start of the current hour, so queries relative to ``now()``
 - eight days of quiet history (``HISTORY_RATE`` mentions/s, no crisis) up to ``END - LIVE``, then
 - ``LIVE`` (3 h) at ``LIVE_RATE`` with the demo's crisis starting ``CRISIS_AFTER`` (2 h) into it,
 - plus a share of plain re-fetches (same id and content, later ``fetched_at``) written in later batches, so the
-  table really holds duplicate rows that the views must hide.
+  table really holds duplicate rows that the views must hide;
+- incidents as issue 5's detector would record them (written by the real ``IncidentWriter``, top posts read by the
+  real ``read_context``): the crisis's negative-share incident (open, escalated), its theme (open), and a volume
+  incident three days earlier that was resolved. Their times come from the demo's ground truth (the crisis start),
+  not from a detector run: the detector is not what these tests are about.
 
 Enrichment: eight days at a realistic rate are ~10,000 mentions, and the real model runs ~50 posts/s on this
 2-core machine (measured: 1,000 demo posts in 21 s, plus 11 s to load), too slow for every run. So the big set is
@@ -28,10 +32,13 @@ from clickhouse_connect.driver.client import Client
 
 from connectors.demo import CrisisShape, DemoEvent, DemoStream, Truth
 from models.classifier import Predictions
+from pipeline.incidents import IncidentEvent, event_id
 from pipeline.schema import EnrichedMention, Mention
 from pipeline.settings import ClickHouseSettings
 from pipeline.steps.enrich import SENTIMENTS, Enricher
 from pipeline.storage import MentionWriter, apply_migrations, open_client
+from pipeline.storage.incident_context import Window, read_context
+from pipeline.storage.incidents import IncidentWriter
 
 HISTORY = timedelta(days=8)
 LIVE = timedelta(hours=3)
@@ -172,6 +179,52 @@ def write(client: Client, database: str, *batches: Sequence[EnrichedMention]) ->
             writer.write(records[i : i + BATCH], dedup_token=f"demo-dataset/{number}/{i}")
 
 
+def incidents(client: Client, database: str, data: DemoDataset) -> list[IncidentEvent]:
+    """The demo's incidents, each step with the context (top posts, topics, ...) read from the written mentions."""
+    brand, crisis = data.brand, data.crisis_start
+    old = data.end - timedelta(days=3)
+    steps = [
+        # (incident, seq, stage, signal, severity, opened_at, at, summary, terms)
+        ("demo-negative-share", 0, "opened", "negative_share", "high", crisis, crisis + timedelta(minutes=10),
+         "negative share 2.4x its baseline", []),
+        ("demo-negative-share", 1, "escalated", "negative_share", "critical", crisis, crisis + timedelta(minutes=30),
+         "negative share 3.1x its baseline, spreading to 4 languages", []),
+        ("demo-theme", 0, "opened", "theme", "high", crisis + timedelta(minutes=5), crisis + timedelta(minutes=20),
+         "new theme: battery fire while charging", ["accu", "brand", "battery", "fire"]),
+        ("demo-volume", 0, "opened", "volume", "medium", old, old + timedelta(minutes=15),
+         "mentions 3x their baseline", []),
+        ("demo-volume", 1, "resolved", "volume", "medium", old, old + timedelta(hours=2), "back to baseline", []),
+    ]  # fmt: skip
+    events = []
+    for incident, seq, stage, signal, severity, opened_at, at, summary, terms in steps:
+        context = read_context(client, database, Window(brand, opened_at, at))
+        events.append(
+            IncidentEvent.model_validate(
+                {
+                    "incident_id": incident,
+                    "event_id": event_id(incident, seq),
+                    "seq": seq,
+                    "stage": stage,
+                    "brand": brand,
+                    "signal": signal,
+                    "severity": severity,
+                    "opened_at": opened_at,
+                    "at": at,
+                    "observed": 0.62 if signal == "negative_share" else 3.0,
+                    "expected": 0.26 if signal == "negative_share" else 1.0,
+                    "score": 0.99,
+                    "summary": summary,
+                    "top_posts": context.top_posts,
+                    "top_topics": context.top_topics,
+                    "top_intents": context.top_intents,
+                    "languages": context.languages,
+                    "terms": terms,
+                }
+            )
+        )
+    return events
+
+
 @cache
 def cached_build() -> tuple[DemoDataset, list[EnrichedMention], list[EnrichedMention]]:
     """:func:`build` once per test process (about 5 s); every test module writes it into its own engine."""
@@ -188,6 +241,7 @@ def demo_database(directory: Path, database: str = "luister") -> Iterator[tuple[
     client = open_client(ClickHouseSettings(database=database), directory)
     try:
         write(client, database, firsts, again)
+        IncidentWriter(client, database).write(incidents(client, database, data))
         yield client, data
     finally:
         client.close()

@@ -30,10 +30,6 @@ from pipeline.storage.query import QueryResult
 DB = "luister"
 INTERVAL_S = 3600
 INCIDENT_VIEW = "incidents_v"
-NOT_YET = (
-    "incidents_v is created by migration 0003_alerts.sql (issue 5: detector and Slack alerts), which is not "
-    "merged yet; the incident panels run against a stand-in table with the agreed columns meanwhile"
-)
 
 
 @pytest.fixture(scope="module")
@@ -83,23 +79,14 @@ def brand_mentions(data: DemoDataset, brand: str, window: TimeRange, *, by_minut
     return [m for m in data.mentions if inside(m) and any(b.brand == brand for b in m.brands)]
 
 
-def views_exist(client: Client, name: str, database: str = DB) -> bool:
-    found = client.query(
-        "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {name:String}",
-        parameters={"db": database, "name": name},
-    )
-    return bool(found.result_rows[0][0])
-
-
 # ---------------------------------------------------------------- every query
 
 
 MENTION_QUERIES = [q for q in SQL_QUERIES if INCIDENT_VIEW not in q.reads]
-INCIDENT_QUERIES = [q for q in SQL_QUERIES if INCIDENT_VIEW in q.reads]
 
 
-@pytest.mark.parametrize("query", MENTION_QUERIES, ids=lambda q: q.name)
-def test_every_mention_query_runs_and_returns_rows(client: Client, data: DemoDataset, query: SqlPanelQuery) -> None:
+@pytest.mark.parametrize("query", SQL_QUERIES, ids=lambda q: q.name)
+def test_every_query_runs_and_returns_rows(client: Client, data: DemoDataset, query: SqlPanelQuery) -> None:
     result = run(client, query, last_day(data), data.brand)
     assert result.rows, f"{query.name} returned no rows over the demo data"
     for row in rows(result):
@@ -108,7 +95,7 @@ def test_every_mention_query_runs_and_returns_rows(client: Client, data: DemoDat
                 assert not math.isnan(value), f"{query.name}.{column} is NaN"
 
 
-@pytest.mark.parametrize("query", MENTION_QUERIES, ids=lambda q: q.name)
+@pytest.mark.parametrize("query", SQL_QUERIES, ids=lambda q: q.name)
 def test_an_unknown_brand_gives_no_numbers(client: Client, data: DemoDataset, query: SqlPanelQuery) -> None:
     """A brand with no mentions (quotes and backslash included) yields nothing or zeros, never an error."""
     result = run(client, query, last_day(data), "Nobody's \\ brand")
@@ -359,61 +346,30 @@ def test_webcare_by_channel_and_hour(client: Client, data: DemoDataset) -> None:
 # ---------------------------------------------------------------- incidents
 
 
-@pytest.mark.parametrize("query", INCIDENT_QUERIES, ids=lambda q: q.name)
-def test_incident_queries_on_the_migrated_schema(client: Client, data: DemoDataset, query: SqlPanelQuery) -> None:
-    if not views_exist(client, INCIDENT_VIEW):
-        pytest.skip(NOT_YET)
-    result = run(client, query, last_day(data), data.brand)
-    assert result.columns == query.columns
-
-
-STAND_IN = f"""
-CREATE TABLE {{db}}.{INCIDENT_VIEW}
-(
-    incident_id String, brand String, signal String, severity String, stage String,
-    opened_at DateTime64(3, 'UTC'), resolved_at Nullable(DateTime64(3, 'UTC')), summary String
-)
-ENGINE = MergeTree ORDER BY opened_at
-"""
-
-
-@pytest.fixture
-def stand_in(client: Client, data: DemoDataset) -> Iterator[str]:
-    """A database with a table shaped like the agreed ``incidents_v`` columns, and four incidents in it."""
-    db = f"incidents_{uuid.uuid4().hex[:8]}"
-    client.command(f"CREATE DATABASE {db}")
-    client.command(STAND_IN.format(db=db))
-    end = data.end
-    rows_in = [
-        ("veloxa-neg-1", "Veloxa", "negative_share", "critical", "escalated", end - timedelta(hours=1), None, "fire"),
-        ("veloxa-theme-1", "Veloxa", "theme", "medium", "opened", end - timedelta(hours=2), None, "battery fire"),
-        ("veloxa-old", "Veloxa", "volume", "low", "resolved", end - timedelta(days=3), end - timedelta(days=2), "old"),
-        ("trekko-1", "Trekko", "volume", "high", "opened", end - timedelta(hours=1), None, "other brand"),
-    ]
-    client.insert(
-        f"{db}.{INCIDENT_VIEW}",
-        [list(r) for r in rows_in],
-        column_names=["incident_id", "brand", "signal", "severity", "stage", "opened_at", "resolved_at", "summary"],
-    )
-    yield db
-    client.command(f"DROP DATABASE {db}")
-
-
-def test_incident_queries_on_a_stand_in_with_the_agreed_columns(
-    client: Client, data: DemoDataset, stand_in: str
-) -> None:
+def test_open_incidents_and_emerging_themes(client: Client, data: DemoDataset) -> None:
     window = last_day(data)
-    open_ = rows(run(client, sql_query("wall.open_incidents"), window, data.brand, stand_in))
-    assert [r["incident_id"] for r in open_] == ["veloxa-neg-1", "veloxa-theme-1"]
-    themes = rows(run(client, sql_query("wall.emerging_themes"), window, data.brand, stand_in))
-    assert [r["incident_id"] for r in themes] == ["veloxa-theme-1"]
-    notes = rows(run(client, sql_query("wall.incident_annotations"), window, data.brand, stand_in))
-    assert [n["title"] for n in notes] == ["medium theme", "critical negative_share"]
-    assert all(n["timeEnd"] >= n["time"] for n in notes)
-    old = TimeRange(data.end - timedelta(days=4), data.end - timedelta(days=1))
-    notes = rows(run(client, sql_query("wall.incident_annotations"), old, data.brand, stand_in))
-    assert [n["text"] for n in notes] == ["old"]
-    assert notes[0]["timeEnd"] == data.end - timedelta(days=2)
+    open_ = rows(run(client, sql_query("wall.open_incidents"), window, data.brand))
+    assert [(r["incident_id"], r["stage"], r["severity"]) for r in open_] == [
+        ("demo-theme", "opened", "high"),
+        ("demo-negative-share", "escalated", "critical"),
+    ]
+    themes = rows(run(client, sql_query("wall.emerging_themes"), window, data.brand))
+    assert [r["incident_id"] for r in themes] == ["demo-theme"]
+    assert themes[0]["summary"] == "new theme: battery fire while charging"
+
+
+def test_incident_annotations_cover_open_and_resolved_incidents(client: Client, data: DemoDataset) -> None:
+    notes = rows(run(client, sql_query("wall.incident_annotations"), last_day(data), data.brand))
+    assert [n["title"] for n in notes] == ["critical negative_share", "high theme"]
+    assert [n["time"] for n in notes] == [data.crisis_start, data.crisis_start + timedelta(minutes=5)]
+    assert all(n["timeEnd"] >= data.end for n in notes)  # open: the region runs up to now
+    assert notes[0]["tags"] == ["critical", "negative_share", "escalated"]
+    old = TimeRange(data.end - timedelta(days=4), data.end - timedelta(days=2))
+    (resolved,) = rows(run(client, sql_query("wall.incident_annotations"), old, data.brand))
+    assert resolved["text"] == "back to baseline"
+    assert resolved["timeEnd"] - resolved["time"] == timedelta(hours=2)
+    before = TimeRange(data.end - timedelta(days=8), data.end - timedelta(days=4))
+    assert run(client, sql_query("wall.incident_annotations"), before, data.brand).rows == []
 
 
 # ---------------------------------------------------------------- the real model

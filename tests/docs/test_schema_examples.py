@@ -80,7 +80,18 @@ def test_every_table_and_view_is_documented(demo: tuple[Client, DemoDataset]) ->
     assert live <= set(documented_columns())
 
 
-@pytest.mark.parametrize("name", ["mentions_v", "sentiment_minute_v", "sentiment_minute", "schema_migrations"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mentions_v",
+        "sentiment_minute_v",
+        "sentiment_minute",
+        "incidents_v",
+        "incident_events",
+        "alert_deliveries",
+        "schema_migrations",
+    ],
+)
 def test_column_tables_match_the_schema(demo: tuple[Client, DemoDataset], name: str) -> None:
     assert documented_columns()[name] == describe(demo[0], name)
 
