@@ -6,13 +6,14 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench bench-models bench-fresh bench-memory bench-queries eval train clean
+.PHONY: install run test lint typecheck dashboards bench bench-models bench-fresh bench-memory bench-queries eval train clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make install       create $(VENV) and install luister with its dev tools"
 	@echo "make run           install, then run the whole pipeline on the embedded broker and engine (luister run)"
 	@echo "make test          install, then lint, type-check and run the test suite"
+	@echo "make dashboards    regenerate the Grafana dashboards' JSON in dashboards/generated from dashboards/"
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make bench-fresh   fresh clone → make run → first enriched mention via luister sql, timed (JSON)"
@@ -44,6 +45,9 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+dashboards: install
+	$(BIN)/luister dashboards generate
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_pipeline

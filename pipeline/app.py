@@ -389,23 +389,38 @@ def create_app(services: Services) -> faust.App:
 
     @app.page("/sql")
     class Sql(View):
-        """Read-only SQL: ``GET /sql?q=SELECT…`` or ``POST`` with the query as the body."""
+        """Read-only SQL: ``GET /sql?q=SELECT…`` or ``POST`` with the query as the body.
+
+        JSON ``{"columns", "types", "rows", "truncated"}``; with ``?format=parquet`` the same result as a Parquet
+        file (header ``X-Luister-Truncated: 1`` when the row bound cut it).
+        """
 
         async def get(self, request: Request) -> Response:
-            return await self._run(request.query.get("q", ""))
+            return await self._run(request.query.get("q", ""), request.query.get("format", "json"))
 
         async def post(self, request: Request) -> Response:
-            return await self._run(await request.text())
+            return await self._run(await request.text(), request.query.get("format", "json"))
 
-        async def _run(self, sql: str) -> Response:
+        async def _run(self, sql: str, fmt: str) -> Response:
             if services.sql is None:
                 return self.json({"error": "this worker has no SQL endpoint"}, status=404)
+            if fmt not in ("json", "parquet"):
+                return self.json({"error": f"unknown format {fmt!r}: json or parquet"}, status=400)
             if not sql.strip():
                 return self.json({"error": "empty query: pass ?q=SELECT… or POST the query"}, status=400)
+            from pipeline.storage.export import PARQUET_MEDIA_TYPE, parquet_bytes
+
             try:
                 result = await run_blocking(db_pool, services.sql, sql)
+                if fmt == "parquet":
+                    body = await run_blocking(
+                        db_pool, parquet_bytes, result["columns"], result["types"], result["rows"]
+                    )
             except Exception as exc:
                 return self.json({"error": str(exc)}, status=400)
+            if fmt == "parquet":
+                headers = {"X-Luister-Truncated": "1" if result.get("truncated") else "0"}
+                return self.bytes(body, content_type=PARQUET_MEDIA_TYPE, headers=headers)
             return self.json(result)
 
     app.luister_committer = committer  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -84,23 +84,54 @@ def worker_cmd(data_dir: str | None, port: int | None) -> None:
 
 @click.command("sql")
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="write the result to this file instead of stdout (required for parquet)",
+)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="default: settings data_dir")
-def sql_cmd(query: str, fmt: str, data_dir: str | None) -> None:
-    """Run a read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) and print the result.
+def sql_cmd(query: str, fmt: str, output: Path | None, data_dir: str | None) -> None:
+    """Run a read-only query (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN) and print or export the result.
 
     Against CLICKHOUSE_URL when set; otherwise through the running local pipeline (the embedded engine allows
-    one process per data directory), or directly on the embedded data when nothing is running.
-    Tables: mentions_v (one row per mention), mention_brands_v (one per mention × brand), sentiment_minute_v.
-    """
-    from pipeline.sql_client import SqlError, query_anywhere
+    one process per data directory), or directly on the embedded data when nothing is running. At most 10,000
+    rows come back (a note on stderr says when the result was cut). Tables and example queries: docs/schema.md.
 
+    \b
+    luister sql "SELECT lang, count() FROM mentions_v GROUP BY lang" --format csv -o langs.csv
+    luister sql "SELECT * FROM mentions_v WHERE created_at > today()" --format parquet -o today.parquet
+    """
+    from pipeline.sql_client import SqlError, parquet_anywhere, query_anywhere
+
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("--format parquet writes a file: add --output FILE")
     settings = _settings(data_dir, None)
     try:
+        if fmt == "parquet":
+            assert output is not None
+            body, truncated = parquet_anywhere(settings, query)
+            output.write_bytes(body)
+            _note_truncated(truncated)
+            return
         result = query_anywhere(settings, query)
     except SqlError as exc:
         raise click.ClickException(str(exc)) from None
-    _print_result(result["columns"], result["rows"], fmt)
+    if output is None:
+        _print_result(result["columns"], result["rows"], fmt)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as sink:
+            _print_result(result["columns"], result["rows"], fmt, sink)
+    _note_truncated(bool(result.get("truncated")))
+
+
+def _note_truncated(truncated: bool) -> None:
+    if truncated:
+        click.echo("note: the result was cut at the row limit (10,000 rows); narrow the query", err=True)
 
 
 def _settings(data_dir: str | None, port: int | None, config: Path | None = None) -> Settings:
@@ -115,22 +146,23 @@ def _settings(data_dir: str | None, port: int | None, config: Path | None = None
     return settings
 
 
-def _print_result(columns: list[str], rows: list[list[Any]], fmt: str) -> None:
+def _print_result(columns: list[str], rows: list[list[Any]], fmt: str, out: IO[str] | None = None) -> None:
+    out = out if out is not None else sys.stdout
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
+            click.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False), file=out)
         return
     if fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(out)
         writer.writerow(columns)
         writer.writerows(rows)
         return
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    click.echo("  ".join("-" * w for w in widths))
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), file=out)
+    click.echo("  ".join("-" * w for w in widths), file=out)
     for r in cells:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)), file=out)
     click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
 
 

@@ -55,7 +55,12 @@ def open_storage(settings: Settings) -> tuple[Any, Any, Callable[[str], dict[str
 
     def sql(query: str) -> dict[str, Any]:
         result = run_readonly(client, query, database=ch.database)
-        return {"columns": list(result.columns), "rows": [list(r) for r in result.rows]}
+        return {
+            "columns": list(result.columns),
+            "types": list(result.types),
+            "rows": [list(r) for r in result.rows],
+            "truncated": result.truncated,
+        }
 
     return client, writer, sql
 
