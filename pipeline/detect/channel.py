@@ -1,0 +1,225 @@
+"""One count signal of one key: a seasonal baseline, a burst test and persistence tests, each tail-calibrated.
+
+Per bucket, *before* the bucket is learned, each test computes a surprise ``x = -log10 p``, ``p`` the negative
+binomial probability of so high a count given the baseline's expectation and that block length's dispersion:
+
+- the **burst** test: the bucket on its own;
+- the **persistence** tests: the last ``blocks`` blocks of ``b`` buckets (b = 1 min, 5 min, 15 min, ...); ``x`` is
+  the *smallest* of the blocks' surprises, so every block must be elevated.
+
+``evt.TailCalibration`` turns ``x`` into a calibrated tail probability; the score is 0.5 where that equals the
+per-test false-alarm budget (``alpha``) and reaches 1 at ``alpha²``. A practical gate (ratio to expectation and
+excess count over the test's whole window) caps the score below 0.5 for increases too small to matter.
+
+All tests are nondecreasing in the current bucket's count, so ``assess`` on a still-filling bucket (the count so
+far) is a valid early test: if it alarms, the completed bucket alarms too. Nothing is learned until ``observe``.
+Missing buckets are "no data": not learned and not in any sum (observed and expected alike).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.detect.config import DetectorConfig
+from pipeline.detect.evt import TailCalibration
+from pipeline.detect.nbinom import log10_sf
+from pipeline.detect.seasonal import SeasonalBaseline
+from pipeline.detect.windows import PrefixSums
+
+# E[min(Z², c²)] for a standard normal Z at c = 3: corrects the winsorised second moment
+_KAPPA_3SD = 0.9707
+_PRIOR_BUCKETS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """How unusual one bucket is, on the test that makes it most unusual."""
+
+    start: float
+    observed: float  # count over the deciding test's window
+    expected: float  # the baseline's expectation for the same window
+    window: int  # buckets in that window (1 = the bucket itself)
+    log10_p: float  # log10 of the calibrated probability of so surprising a count (see evt.py)
+    score: float  # in [0, 1]; 0.5 = exactly at the alerting level
+    warm: bool  # past the warm-up: may alert
+
+    @property
+    def anomalous(self) -> bool:
+        return self.warm and self.score >= 0.5
+
+    @property
+    def ratio(self) -> float:
+        return self.observed / self.expected if self.expected > 0 else math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    """One bucket's per-test figures: (observed, expected) over each test's window, and each test's surprise."""
+
+    slot: int
+    mu: float
+    totals: list[tuple[float, float]]
+    surprises: list[float]
+    blocks: dict[int, tuple[float, float]]  # block length -> (observed, expected) of the newest block
+
+
+class CountChannel:
+    """Baseline, tests and calibrations of one count series (e.g. negative mentions of one brand)."""
+
+    def __init__(self, interval_s: float, config: DetectorConfig) -> None:
+        self.interval_s = interval_s
+        self.config = config
+        self.tests = config.tests(interval_s)
+        self.block_sizes = sorted({b for b, _ in self.tests})
+        self.log10_alpha = config.log10_alpha(interval_s)
+        self.baseline = SeasonalBaseline(interval_s, config)
+        self.sums = PrefixSums(max(b * n for b, n in self.tests))
+        self.disp_num = dict.fromkeys(self.block_sizes, 0.0)
+        self.disp_den = dict.fromkeys(self.block_sizes, 0.0)
+        run = max(1, math.ceil(config.quiet_s / interval_s))
+        self.tails = [TailCalibration(math.exp(-interval_s / config.tail_tau_s), run) for _ in self.tests]
+        self._a_disp = -math.expm1(-interval_s / config.dispersion_tau_s)
+        self._no_clip_buckets = 3_600.0 / interval_s
+
+    # ------------------------------------------------------------------ reading
+    def dispersion(self, block: int) -> float:
+        if self.disp_den[block] <= 0.0:
+            return self.config.initial_dispersion
+        return max(self.config.min_dispersion, self.disp_num[block] / self.disp_den[block])
+
+    @property
+    def warm(self) -> bool:
+        return self.baseline.seen * self.interval_s >= self.config.warmup_s
+
+    def _surprise(self, obs: float, exp: float, block: int) -> float:
+        if obs <= exp or exp <= 0.0:
+            return 0.0
+        phi = self.dispersion(block)
+        if obs - exp < math.sqrt(exp + phi * exp * exp):  # under one sd: p is well above 1%, skip the tail math
+            return 0.0
+        return -log10_sf(obs, exp, phi)
+
+    def _measure(self, start: float, count: float) -> _Measured:
+        slot = round(start / self.interval_s)
+        mu = self.baseline.expected(start + self.interval_s / 2)
+        block_sums: dict[tuple[int, int], tuple[float, float]] = {}
+        totals, surprises = [], []
+        for b, n in self.tests:
+            x = math.inf
+            for j in range(n):
+                last = slot - j * b
+                sums = self.sums.window(last - b + 1, last, slot, count, mu)
+                block_sums[(b, j)] = sums
+                x = min(x, self._surprise(sums[0], sums[1], b))
+            surprises.append(x)
+            totals.append(self.sums.window(slot - b * n + 1, slot, slot, count, mu))
+        newest = {b: block_sums[(b, 0)] for b in self.block_sizes}
+        return _Measured(slot, mu, totals, surprises, newest)
+
+    def assess(self, start: float, count: float) -> Assessment:
+        """How unusual ``count`` is for the bucket starting at ``start``; learns nothing (a partial bucket's count
+        so far may be given)."""
+        return self._assess(start, self._measure(start, count))
+
+    def _assess(self, start: float, m: _Measured) -> Assessment:
+        cfg = self.config
+        best: tuple[float, int, float] = (0.0, 0, 0.0)  # score, test index, log10 tail
+        for i, x in enumerate(m.surprises):
+            if x <= 0.0:
+                continue
+            obs, exp = m.totals[i]
+            if obs <= exp or exp <= 0.0:
+                continue
+            gate = min(0.5 * math.log(obs / exp) / math.log(cfg.min_ratio), 0.5 * (obs - exp) / cfg.min_excess)
+            if gate <= best[0]:
+                continue
+            tail = self.tails[i].log10_tail(x)
+            score = min(gate, 0.5 * tail / self.log10_alpha, 1.0)
+            if score > best[0]:
+                best = (score, i, tail)
+        score, i, tail = best
+        obs, exp = m.totals[i]
+        b, n = self.tests[i]
+        return Assessment(start, obs, exp, b * n, tail, score, self.warm)
+
+    def upper(self, assessment: Assessment) -> float:
+        """Roughly the count over the assessment's window at which its test alerts (for humans: a search that
+        treats the window as one block)."""
+        i = next(k for k, (b, n) in enumerate(self.tests) if b * n == assessment.window)
+        b, n = self.tests[i]
+        exp = assessment.expected
+        phi = self.dispersion(b)
+
+        def alerts(total: float) -> bool:
+            x = -log10_sf(total / n, exp / n, phi)
+            return self.tails[i].log10_tail(x) <= self.log10_alpha
+
+        lo = max(exp * self.config.min_ratio, exp + self.config.min_excess)
+        if alerts(lo):
+            return lo
+        hi = lo * 2.0
+        while not alerts(hi) and hi < 1e12:
+            hi *= 2.0
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (lo, mid) if alerts(mid) else (mid, hi)
+        return hi
+
+    # ------------------------------------------------------------------ learning
+    def observe(self, start: float, count: float) -> Assessment:
+        """Assess the completed bucket, then learn it. Buckets must come in increasing ``start`` order."""
+        m = self._measure(start, count)
+        last = self.sums.slots[-1] if self.sums.slots else None
+        if last is not None and m.slot <= last:
+            raise ValueError(f"bucket at {start} is not after the last one learned")
+        assessment = self._assess(start, m)
+        self._learn(start, count, m)
+        return assessment
+
+    def _learn(self, start: float, count: float, m: _Measured) -> None:
+        mu = m.mu
+        taught = count
+        if self.baseline.seen >= self._no_clip_buckets:
+            sd = math.sqrt(mu + self.dispersion(1) * mu * mu)
+            taught = min(max(count, mu - self.config.clip_sd * sd), mu + self.config.clip_sd * sd)
+        self.baseline.learn(start + self.interval_s / 2, max(taught, 0.0))
+        self.sums.append(m.slot, count, mu)
+        keep = 1.0 - self._a_disp
+        c2 = self.config.clip_sd**2
+        for b, (obs, exp) in m.blocks.items():
+            if exp <= 0.0:
+                continue
+            phi = self.dispersion(b)
+            var = exp + phi * exp * exp
+            estimate = (min((obs - exp) ** 2, c2 * var) / _KAPPA_3SD - exp) / (exp * exp)
+            weight = (exp / (1.0 + phi * exp)) ** 2
+            if self.disp_den[b] <= 0.0:
+                prior = self._a_disp * weight * _PRIOR_BUCKETS
+                self.disp_num[b] = self.config.initial_dispersion * prior
+                self.disp_den[b] = prior
+            self.disp_num[b] = keep * self.disp_num[b] + self._a_disp * weight * estimate
+            self.disp_den[b] = keep * self.disp_den[b] + self._a_disp * weight
+        for tail, x in zip(self.tails, m.surprises, strict=True):
+            tail.learn(x)
+
+    # ------------------------------------------------------------------ state
+    def to_state(self) -> dict[str, Any]:
+        b = self.baseline
+        return {
+            "baseline": [b.level, b.seen, b.daily, b.daily_seen, b.weekly, b.weekly_seen],
+            "sums": self.sums.to_state(),
+            "disp": [[k, self.disp_num[k], self.disp_den[k]] for k in self.block_sizes],
+            "tails": [t.to_state() for t in self.tails],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        b = self.baseline
+        b.level, b.seen, daily, daily_seen, weekly, weekly_seen = state["baseline"]
+        b.daily, b.daily_seen, b.weekly, b.weekly_seen = list(daily), list(daily_seen), list(weekly), list(weekly_seen)
+        self.sums.load_state(state["sums"])
+        for k, num, den in state["disp"]:
+            self.disp_num[k], self.disp_den[k] = num, den
+        for tail, tail_state in zip(self.tails, state["tails"], strict=True):
+            tail.load_state(tail_state)
