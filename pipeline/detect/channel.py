@@ -25,7 +25,7 @@ from typing import Any
 from pipeline.detect.config import DetectorConfig
 from pipeline.detect.evt import TailCalibration
 from pipeline.detect.nbinom import log10_sf
-from pipeline.detect.seasonal import SeasonalBaseline
+from pipeline.detect.seasonal import SeasonalBaseline, ShareBaseline
 from pipeline.detect.windows import PrefixSums
 
 # E[min(Z², c²)] for a standard normal Z at c = 3: corrects the winsorised second moment
@@ -68,13 +68,16 @@ class _Measured:
 class CountChannel:
     """Baseline, tests and calibrations of one count series (e.g. negative mentions of one brand)."""
 
-    def __init__(self, interval_s: float, config: DetectorConfig) -> None:
+    def __init__(self, interval_s: float, config: DetectorConfig, conditional: bool = False) -> None:
         self.interval_s = interval_s
         self.config = config
         self.tests = config.tests(interval_s)
         self.block_sizes = sorted({b for b, _ in self.tests})
         self.log10_alpha = config.log10_alpha(interval_s)
-        self.baseline = SeasonalBaseline(interval_s, config)
+        # conditional: the expectation is a share of an exposure given with each bucket (negatives | volume)
+        self.baseline: SeasonalBaseline | ShareBaseline = (
+            ShareBaseline(interval_s, config) if conditional else SeasonalBaseline(interval_s, config)
+        )
         self.sums = PrefixSums(max(b * n for b, n in self.tests))
         self.disp_num = dict.fromkeys(self.block_sizes, 0.0)
         self.disp_den = dict.fromkeys(self.block_sizes, 0.0)
@@ -101,9 +104,9 @@ class CountChannel:
             return 0.0
         return -log10_sf(obs, exp, phi)
 
-    def _measure(self, start: float, count: float) -> _Measured:
+    def _measure(self, start: float, count: float, exposure: float) -> _Measured:
         slot = round(start / self.interval_s)
-        mu = self.baseline.expected(start + self.interval_s / 2)
+        mu = self.baseline.expected(start + self.interval_s / 2, exposure)
         block_sums: dict[tuple[int, int], tuple[float, float]] = {}
         totals, surprises = [], []
         for b, n in self.tests:
@@ -118,10 +121,10 @@ class CountChannel:
         newest = {b: block_sums[(b, 0)] for b in self.block_sizes}
         return _Measured(slot, mu, totals, surprises, newest)
 
-    def assess(self, start: float, count: float) -> Assessment:
+    def assess(self, start: float, count: float, exposure: float = 0.0) -> Assessment:
         """How unusual ``count`` is for the bucket starting at ``start``; learns nothing (a partial bucket's count
-        so far may be given)."""
-        return self._assess(start, self._measure(start, count))
+        so far may be given, except for a conditional channel, whose expectation grows with the exposure)."""
+        return self._assess(start, self._measure(start, count, exposure))
 
     def _assess(self, start: float, m: _Measured) -> Assessment:
         cfg = self.config
@@ -168,23 +171,23 @@ class CountChannel:
         return hi
 
     # ------------------------------------------------------------------ learning
-    def observe(self, start: float, count: float) -> Assessment:
+    def observe(self, start: float, count: float, exposure: float = 0.0) -> Assessment:
         """Assess the completed bucket, then learn it. Buckets must come in increasing ``start`` order."""
-        m = self._measure(start, count)
+        m = self._measure(start, count, exposure)
         last = self.sums.slots[-1] if self.sums.slots else None
         if last is not None and m.slot <= last:
             raise ValueError(f"bucket at {start} is not after the last one learned")
         assessment = self._assess(start, m)
-        self._learn(start, count, m)
+        self._learn(start, count, exposure, m)
         return assessment
 
-    def _learn(self, start: float, count: float, m: _Measured) -> None:
+    def _learn(self, start: float, count: float, exposure: float, m: _Measured) -> None:
         mu = m.mu
         taught = count
         if self.baseline.seen >= self._no_clip_buckets:
             sd = math.sqrt(mu + self.dispersion(1) * mu * mu)
             taught = min(max(count, mu - self.config.clip_sd * sd), mu + self.config.clip_sd * sd)
-        self.baseline.learn(start + self.interval_s / 2, max(taught, 0.0))
+        self.baseline.learn(start + self.interval_s / 2, max(taught, 0.0), exposure)
         self.sums.append(m.slot, count, mu)
         keep = 1.0 - self._a_disp
         c2 = self.config.clip_sd**2
@@ -206,18 +209,15 @@ class CountChannel:
 
     # ------------------------------------------------------------------ state
     def to_state(self) -> dict[str, Any]:
-        b = self.baseline
         return {
-            "baseline": [b.level, b.seen, b.daily, b.daily_seen, b.weekly, b.weekly_seen],
+            "baseline": self.baseline.to_state(),
             "sums": self.sums.to_state(),
             "disp": [[k, self.disp_num[k], self.disp_den[k]] for k in self.block_sizes],
             "tails": [t.to_state() for t in self.tails],
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
-        b = self.baseline
-        b.level, b.seen, daily, daily_seen, weekly, weekly_seen = state["baseline"]
-        b.daily, b.daily_seen, b.weekly, b.weekly_seen = list(daily), list(daily_seen), list(weekly), list(weekly_seen)
+        self.baseline.load_state(state["baseline"])
         self.sums.load_state(state["sums"])
         for k, num, den in state["disp"]:
             self.disp_num[k], self.disp_den[k] = num, den

@@ -50,6 +50,22 @@ class DetectorConfig:
     clip_sd: float = 3.0
     initial_dispersion: float = 0.1
     min_dispersion: float = 1e-3
+    #: Negative share: the baseline share's time constant (it is not seasonal: the volume it multiplies is).
+    share_tau_s: float = 3 * DAY
+    #: Reach: the typical reach of a negative post (the unit of the reach signal) is learned over this long.
+    reach_tau_s: float = 7 * DAY
+    #: Near-duplicates: a negative post is a near-duplicate if one within this long before it is (SimHash).
+    duplicate_window_s: float = 15 * MINUTE
+    #: Per-platform keys alert only when the platform's baseline is at least this many mentions an hour.
+    platform_min_per_hour: float = 30.0
+    #: Themes (themes.py): cosine similarity that joins a cluster (e5-small embeddings of unrelated posts sit
+    #: around 0.7-0.8), posts within the window that make a new cluster a theme, what "new" means, and the
+    #: bound on clusters kept per brand.
+    theme_similarity: float = 0.88
+    theme_min_posts: int = 10
+    theme_window_s: float = HOUR
+    theme_baseline_s: float = DAY
+    theme_max_clusters: int = 200
     #: Severity = the lower of the two levels reached: ratio to expectation, and excess count.
     severity_ratio: tuple[float, float, float] = (4.0, 8.0, 16.0)
     severity_excess: tuple[float, float, float] = (20.0, 80.0, 320.0)

@@ -18,14 +18,14 @@ kept in [0, 0.45]: no finite end point (counts are unbounded) and a finite varia
 Exceedances come in clusters (a burst lasts several buckets, and a persistence test stays high while it lasts):
 they are declustered by runs, as usual for dependent series: a cluster ends after ``run`` observations at or
 below ``T0`` and contributes its maximum as one peak. The rate is then clusters per observation, which is what the
-budget counts: incidents, not anomalous buckets. Every cluster is learned, anomalies included. Leaving out what exceeds the current level (as SPOT does) truncates the
-tail, which lowers the level, which truncates more: on real series that feedback made the level collapse.
+budget counts: incidents, not anomalous buckets. Every cluster is learned, anomalies included: leaving out what
+exceeds the current level (as SPOT does) truncates the tail, which lowers the level, which truncates more; on the
+NAB series that feedback made the level collapse (ten to fifty times the budgeted alarms).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 T0 = 2.0
 PRIOR_RATE = 10.0**-T0
@@ -66,10 +66,7 @@ class TailCalibration:
             return min(0.0, -x)  # the bulk: the model's own p-value
         log10_rate, scale, shape = self.fit()
         y = math.log(x / T0)
-        if shape < 1e-9:
-            log_sf = -y / scale
-        else:
-            log_sf = -math.log1p(shape * y / scale) / shape
+        log_sf = -y / scale if shape < 1e-09 else -math.log1p(shape * y / scale) / shape
         return log10_rate + log_sf / math.log(10.0)
 
     def learn(self, x: float) -> None:

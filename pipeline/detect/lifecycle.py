@@ -48,16 +48,23 @@ class OpenIncident:
 
 class IncidentTracker:
     def __init__(
-        self, brand: str, platform: str | None, signal: Signal, interval_s: float, config: DetectorConfig
+        self,
+        brand: str,
+        platform: str | None,
+        signal: Signal,
+        interval_s: float,
+        config: DetectorConfig,
+        key: str | None = None,
     ) -> None:
         self.brand, self.platform, self.signal = brand, platform, signal
+        self.key = key  # fixed id suffix (a theme's cluster); by default the opening bucket's time
         self.interval_s = interval_s
         self.config = config
         self.open: OpenIncident | None = None
 
     def _id(self, opened_at: float) -> str:
-        stamp = _utc(opened_at).strftime("%Y%m%dT%H%M%SZ")
-        return f"{self.brand[:160]}:{self.platform or '*'}:{self.signal}:{stamp}"
+        suffix = self.key or _utc(opened_at).strftime("%Y%m%dT%H%M%SZ")
+        return f"{self.brand[:160]}:{self.platform or '*'}:{self.signal}:{suffix}"
 
     def _event(
         self, stage: IncidentStage, a: Assessment, at: float, upper: float | None, summary: str
@@ -82,7 +89,9 @@ class IncidentTracker:
             summary=summary,
         )
 
-    def peek(self, a: Assessment, now: float, upper: Callable[[Assessment], float], describe: Describe) -> list[IncidentEvent]:
+    def peek(
+        self, a: Assessment, now: float, upper: Callable[[Assessment], float], describe: Describe
+    ) -> list[IncidentEvent]:
         """A partial bucket: may open an incident (never escalates, updates or resolves)."""
         if self.open is not None or not a.anomalous:
             return []
@@ -141,12 +150,16 @@ class IncidentTracker:
         }
 
     def load_state(self, state: dict[str, Any] | None) -> None:
-        self.open = None if state is None else OpenIncident(
-            state["id"],
-            state["opened_at"],
-            state["seq"],
-            state["severity"],
-            state["last_active"],
-            state["last_event"],
-            state["partial_start"],
+        self.open = (
+            None
+            if state is None
+            else OpenIncident(
+                state["id"],
+                state["opened_at"],
+                state["seq"],
+                state["severity"],
+                state["last_active"],
+                state["last_event"],
+                state["partial_start"],
+            )
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.detect.config import DAY, HOUR, DetectorConfig
 
@@ -53,11 +54,11 @@ class SeasonalBaseline:
         weekly = ww * self.weekly[w0] + (1.0 - ww) * self.weekly[w1]
         return daily, weekly
 
-    def expected(self, t_mid: float) -> float:
+    def expected(self, t_mid: float, exposure: float = 0.0) -> float:
         daily, weekly = self._factors(t_mid)
         return self.level * daily * weekly
 
-    def learn(self, t_mid: float, count: float) -> None:
+    def learn(self, t_mid: float, count: float, exposure: float = 0.0) -> None:
         """Teach one (already winsorised) bucket count."""
         daily, weekly = self._factors(t_mid)
         self.seen += 1.0
@@ -81,6 +82,14 @@ class SeasonalBaseline:
         if (t_mid % HOUR) < self.interval_s:  # once an hour: keep both profiles at mean 1
             self._normalise()
 
+    def to_state(self) -> list[Any]:
+        return [self.level, self.seen, self.daily, self.daily_seen, self.weekly, self.weekly_seen]
+
+    def load_state(self, state: list[Any]) -> None:
+        self.level, self.seen, daily, daily_seen, weekly, weekly_seen = state
+        self.daily, self.daily_seen = list(daily), list(daily_seen)
+        self.weekly, self.weekly_seen = list(weekly), list(weekly_seen)
+
     def _normalise(self) -> None:
         for profile in (self.daily, self.weekly):
             mean = sum(profile) / len(profile)
@@ -88,3 +97,39 @@ class SeasonalBaseline:
                 for i in range(len(profile)):
                     profile[i] /= mean
                 self.level *= mean
+
+
+@dataclass
+class ShareBaseline:
+    """Expected count = baseline share × exposure (negatives given this bucket's volume).
+
+    The share is the ratio of exponentially weighted sums (time constant ``share_tau_s``), starting from a weak
+    prior of one negative in four mentions. Being conditional on the bucket's own volume, it needs no seasonality.
+    """
+
+    interval_s: float
+    config: DetectorConfig
+    seen: float = 0.0
+    count_sum: float = 1.0
+    exposure_sum: float = 4.0
+
+    def __post_init__(self) -> None:
+        self._keep = math.exp(-self.interval_s / self.config.share_tau_s)
+
+    @property
+    def share(self) -> float:
+        return self.count_sum / self.exposure_sum
+
+    def expected(self, t_mid: float, exposure: float = 0.0) -> float:
+        return self.share * exposure
+
+    def learn(self, t_mid: float, count: float, exposure: float = 0.0) -> None:
+        self.seen += 1.0
+        self.count_sum = self._keep * self.count_sum + count
+        self.exposure_sum = self._keep * self.exposure_sum + exposure
+
+    def to_state(self) -> list[Any]:
+        return [self.seen, self.count_sum, self.exposure_sum]
+
+    def load_state(self, state: list[Any]) -> None:
+        self.seen, self.count_sum, self.exposure_sum = state

@@ -7,6 +7,7 @@ is 1 on the rows where an incident opens or escalates, not on every anomalous ro
 from __future__ import annotations
 
 import csv
+import itertools
 import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def read_series(stream: IO[str]) -> list[tuple[str, float, float]]:
     reader = csv.DictReader(stream)
     if reader.fieldnames is None or not {"timestamp", "value"} <= set(reader.fieldnames):
         raise SeriesError(f"expected columns timestamp,value; got {reader.fieldnames}")
-    rows = []
+    rows: list[tuple[str, float, float]] = []
     for line, rec in enumerate(reader, start=2):
         try:
             value = float(rec["value"])
@@ -66,7 +67,7 @@ def infer_interval(times: list[float]) -> float:
     """The bucket interval: the median step between consecutive rows (gaps and jitter do not move a median)."""
     if len(times) < 2:
         raise SeriesError("need at least two rows to infer the interval")
-    return float(statistics.median(b - a for a, b in zip(times, times[1:], strict=False)))
+    return float(statistics.median(b - a for a, b in itertools.pairwise(times)))
 
 
 def detect_series(
