@@ -13,7 +13,7 @@ the near-duplicate and theme signals then treat the bucket as no data for themse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,7 +34,8 @@ class NegativePost:
     created_at: datetime  # aware
     platform: str = ""
     author_handle: str = ""
-    embedding: tuple[float, ...] | None = None  # the encoder's L2-normalised embedding (384-d by default)
+    #: the encoder's L2-normalised embedding (384-d by default): any float sequence (a list, a numpy array)
+    embedding: Sequence[float] | None = None
     url: str | None = None
     author_followers: int | None = None
     reach: int = 0  # followers + engagement

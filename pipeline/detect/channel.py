@@ -63,6 +63,7 @@ class _Measured:
     totals: list[tuple[float, float]]
     surprises: list[float]
     blocks: dict[int, tuple[float, float]]  # block length -> (observed, expected) of the newest block
+    block_surprises: dict[int, float]  # block length -> surprise of the newest block
 
 
 class CountChannel:
@@ -82,6 +83,11 @@ class CountChannel:
         self.disp_num = dict.fromkeys(self.block_sizes, 0.0)
         self.disp_den = dict.fromkeys(self.block_sizes, 0.0)
         run = max(1, math.ceil(config.quiet_s / interval_s))
+        # block length -> slot -> surprise of the block that ended at that slot, for the persistence tests
+        self.history: dict[int, dict[int, float]] = {b: {} for b in self.block_sizes}
+        self._history_span = {
+            b: max((b * (n - 1) for bb, n in self.tests if bb == b), default=0) for b in self.block_sizes
+        }
         self.tails = [TailCalibration(math.exp(-interval_s / config.tail_tau_s), run) for _ in self.tests]
         self._a_disp = -math.expm1(-interval_s / config.dispersion_tau_s)
         self._no_clip_buckets = 3_600.0 / interval_s
@@ -100,26 +106,32 @@ class CountChannel:
         if obs <= exp or exp <= 0.0:
             return 0.0
         phi = self.dispersion(block)
-        if obs - exp < math.sqrt(exp + phi * exp * exp):  # under one sd: p is well above 1%, skip the tail math
+        # under two standard deviations p stays above ~2% even for skewed counts: x < T0, below anything the tail
+        # calibration or the score can use, so the tail math is skipped
+        if obs - exp < 2.0 * math.sqrt(exp + phi * exp * exp):
             return 0.0
         return -log10_sf(obs, exp, phi)
 
     def _measure(self, start: float, count: float, exposure: float) -> _Measured:
         slot = round(start / self.interval_s)
         mu = self.baseline.expected(start + self.interval_s / 2, exposure)
-        block_sums: dict[tuple[int, int], tuple[float, float]] = {}
+        newest: dict[int, tuple[float, float]] = {}
+        block_x: dict[int, float] = {}
+        for b in self.block_sizes:
+            newest[b] = obs, exp = self.sums.window(slot - b + 1, slot, slot, count, mu)
+            block_x[b] = self._surprise(obs, exp, b)
         totals, surprises = [], []
         for b, n in self.tests:
-            x = math.inf
-            for j in range(n):
-                last = slot - j * b
-                sums = self.sums.window(last - b + 1, last, slot, count, mu)
-                block_sums[(b, j)] = sums
-                x = min(x, self._surprise(sums[0], sums[1], b))
+            # older blocks as they were measured when they were the newest (a missing one breaks persistence)
+            x = block_x[b]
+            past = self.history[b]
+            for j in range(1, n):
+                if x <= 0.0:
+                    break
+                x = min(x, past.get(slot - j * b, 0.0))
             surprises.append(x)
-            totals.append(self.sums.window(slot - b * n + 1, slot, slot, count, mu))
-        newest = {b: block_sums[(b, 0)] for b in self.block_sizes}
-        return _Measured(slot, mu, totals, surprises, newest)
+            totals.append(self.sums.window(slot - b * n + 1, slot, slot, count, mu) if n > 1 else newest[b])
+        return _Measured(slot, mu, totals, surprises, newest, block_x)
 
     def assess(self, start: float, count: float, exposure: float = 0.0) -> Assessment:
         """How unusual ``count`` is for the bucket starting at ``start``; learns nothing (a partial bucket's count
@@ -206,6 +218,14 @@ class CountChannel:
             self.disp_den[b] = keep * self.disp_den[b] + self._a_disp * weight
         for tail, x in zip(self.tails, m.surprises, strict=True):
             tail.learn(x)
+        for b, x in m.block_surprises.items():
+            past = self.history[b]
+            past[m.slot] = x
+            span = self._history_span[b]
+            past.pop(m.slot - span, None)
+            if len(past) > 2 * span + 2:  # after gaps: drop what the pop above missed
+                for old in [k for k in past if k <= m.slot - span]:
+                    del past[old]
 
     # ------------------------------------------------------------------ state
     def to_state(self) -> dict[str, Any]:
@@ -214,6 +234,7 @@ class CountChannel:
             "sums": self.sums.to_state(),
             "disp": [[k, self.disp_num[k], self.disp_den[k]] for k in self.block_sizes],
             "tails": [t.to_state() for t in self.tails],
+            "history": [[b, list(h.items())] for b, h in self.history.items()],
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -223,3 +244,5 @@ class CountChannel:
             self.disp_num[k], self.disp_den[k] = num, den
         for tail, tail_state in zip(self.tails, state["tails"], strict=True):
             tail.load_state(tail_state)
+        for b, items in state["history"]:
+            self.history[b] = {int(slot): x for slot, x in items}

@@ -51,32 +51,37 @@ class ThemeTracker:
         self.config = config
         self._decay = math.exp(-interval_s / config.theme_baseline_s)
         self.clusters: dict[str, Cluster] = {}
+        self._ids: list[str] = []  # row order of the centroid matrix
+        self._matrix = np.zeros((0, 0))
         self.background = TermCounts(capacity=5_000)
         self.first_post: float | None = None
 
     def _assign(self, at: float, post: NegativePost) -> Cluster | None:
         if post.embedding is None:
             return None
-        vector = np.asarray(post.embedding, dtype=np.float64)
+        vector = np.array(post.embedding, dtype=np.float64)
         norm = float(np.linalg.norm(vector))
         if norm == 0.0 or not math.isfinite(norm):
             return None
         vector /= norm
-        best, best_sim = None, -1.0
-        if self.clusters:
-            ids = list(self.clusters)
-            sims = np.stack([self.clusters[i].centroid for i in ids]) @ vector
-            k = int(np.argmax(sims))
-            best, best_sim = self.clusters[ids[k]], float(sims[k])
+        best, best_sim, row = None, -1.0, -1
+        if self._ids:
+            if self._matrix.shape[1] != vector.shape[0]:
+                return None  # a different encoder's embedding: not comparable
+            sims = self._matrix @ vector
+            row = int(np.argmax(sims))
+            best, best_sim = self.clusters[self._ids[row]], float(sims[row])
         if best is None or best_sim < self.config.theme_similarity:
             digest = hashlib.blake2b(post.mention_id.encode(), digest_size=6).hexdigest()
             best = Cluster(f"{int(at)}-{digest}", at, vector.copy())
             best_sim = 1.0
             self.clusters[best.cluster_id] = best
             self._bound()
+            self._rebuild()
         else:
             mixed = best.centroid * best.size + vector
             best.centroid = mixed / float(np.linalg.norm(mixed))
+            self._matrix[row] = best.centroid
         best.size += 1
         best.weight += 1.0
         best.recent.append(at)
@@ -85,6 +90,10 @@ class ThemeTracker:
         best.samples.sort(key=lambda s: (-s[0], -s[1], s[2].mention_id))
         del best.samples[SAMPLES:]
         return best
+
+    def _rebuild(self) -> None:
+        self._ids = list(self.clusters)
+        self._matrix = np.stack([self.clusters[i].centroid for i in self._ids])
 
     def _bound(self) -> None:
         while len(self.clusters) > self.config.theme_max_clusters:
