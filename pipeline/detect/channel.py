@@ -69,12 +69,14 @@ class _Measured:
 class CountChannel:
     """Baseline, tests and calibrations of one count series (e.g. negative mentions of one brand)."""
 
-    def __init__(self, interval_s: float, config: DetectorConfig, conditional: bool = False) -> None:
+    def __init__(
+        self, interval_s: float, config: DetectorConfig, conditional: bool = False, share: float = 1.0
+    ) -> None:
         self.interval_s = interval_s
         self.config = config
         self.tests = config.tests(interval_s)
         self.block_sizes = sorted({b for b, _ in self.tests})
-        self.log10_alpha = config.log10_alpha(interval_s)
+        self.log10_alpha = config.log10_alpha(interval_s, share)  # share: of the budget (config.py)
         # conditional: the expectation is a share of an exposure given with each bucket (negatives | volume)
         self.baseline: SeasonalBaseline | ShareBaseline = (
             ShareBaseline(interval_s, config) if conditional else SeasonalBaseline(interval_s, config)
@@ -91,6 +93,9 @@ class CountChannel:
         self.tails = [TailCalibration(math.exp(-interval_s / config.tail_tau_s), run) for _ in self.tests]
         self._a_disp = -math.expm1(-interval_s / config.dispersion_tau_s)
         self._no_clip_buckets = 3_600.0 / interval_s
+        # a floor under any expectation: one mention per 100 hours (a brand never mentioned is not a brand whose
+        # first mentions are impossible)
+        self._floor = interval_s / (100 * 3_600.0)
 
     # ------------------------------------------------------------------ reading
     def dispersion(self, block: int) -> float:
@@ -114,7 +119,7 @@ class CountChannel:
 
     def _measure(self, start: float, count: float, exposure: float) -> _Measured:
         slot = round(start / self.interval_s)
-        mu = self.baseline.expected(start + self.interval_s / 2, exposure)
+        mu = max(self.baseline.expected(start + self.interval_s / 2, exposure), self._floor)
         newest: dict[int, tuple[float, float]] = {}
         block_x: dict[int, float] = {}
         for b in self.block_sizes:
@@ -197,8 +202,11 @@ class CountChannel:
         mu = m.mu
         taught = count
         if self.baseline.seen >= self._no_clip_buckets:
+            c = self.config.clip_sd
             sd = math.sqrt(mu + self.dispersion(1) * mu * mu)
-            taught = min(max(count, mu - self.config.clip_sd * sd), mu + self.config.clip_sd * sd)
+            # + (c² - 1) / 6: the Cornish-Fisher skew term of a Poisson quantile; without it, winsorising a mean of
+            # 0.05 at 3 sd (0.7) clips every single mention and the level of a small brand decays to nothing
+            taught = min(max(count, mu - c * sd), mu + c * sd + (c * c - 1.0) / 6.0)
         self.baseline.learn(start + self.interval_s / 2, max(taught, 0.0), exposure)
         self.sums.append(m.slot, count, mu)
         keep = 1.0 - self._a_disp
@@ -216,8 +224,11 @@ class CountChannel:
                 self.disp_den[b] = prior
             self.disp_num[b] = keep * self.disp_num[b] + self._a_disp * weight * estimate
             self.disp_den[b] = keep * self.disp_den[b] + self._a_disp * weight
-        for tail, x in zip(self.tails, m.surprises, strict=True):
-            tail.learn(x)
+        if self.baseline.seen * self.interval_s >= self.config.warmup_s / 2:
+            # the first half of the warm-up fits the baseline; its surprises say more about the young baseline
+            # than about the series' tail
+            for tail, x in zip(self.tails, m.surprises, strict=True):
+                tail.learn(x)
         for b, x in m.block_surprises.items():
             past = self.history[b]
             past[m.slot] = x

@@ -16,9 +16,11 @@ DAY = 86_400.0
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    #: Expected false openings per signal channel per day if the count model were exact; split evenly over the
-    #: buckets of a day and over the window scales, it gives the per-test tail probability (``alpha``).
-    false_alarm_budget: float = 0.005
+    #: False incidents per brand per day that the count signals may spend (the product's goal is <= 0.1). Each
+    #: channel gets a share (``BRAND_SHARE`` / ``PLATFORM_SHARE``; a lone series, ``luister detect``, all of it),
+    #: split evenly over the buckets of a day and the tests: that is the per-test tail probability ``alpha``,
+    #: against the *calibrated* tail (evt.py), so it is what the channel really spends, not a nominal figure.
+    false_alarm_budget: float = 0.1
     #: Persistence tests: a window of ``persistence_blocks`` consecutive blocks of each of these lengths is
     #: anomalous only if *every* block is elevated (the least surprising block decides). Real crises last;
     #: a single outlying bucket (a retweet storm, a bot run) raises one block only. The bucket on its own is
@@ -75,10 +77,15 @@ class DetectorConfig:
         sizes = sorted({max(1, round(b / interval_s)) for b in self.persistence_block_s})
         return ((1, 1), *((b, self.persistence_blocks) for b in sizes))
 
-    def log10_alpha(self, interval_s: float) -> float:
-        """log10 of the per-test tail probability that opens an incident."""
+    def log10_alpha(self, interval_s: float, share: float = 1.0) -> float:
+        """log10 of the per-test tail probability that opens an incident, for a channel with ``share`` of the
+        budget."""
         tests_per_day = (DAY / interval_s) * len(self.tests(interval_s))
-        return math.log10(self.false_alarm_budget / tests_per_day)
+        return math.log10(self.false_alarm_budget * share / tests_per_day)
 
 
 DEFAULT_CONFIG = DetectorConfig()
+#: Budget shares: half for the brand's five signals (one tenth each), half for its platform keys' two signals,
+#: assuming up to five platforms above ``platform_min_per_hour`` (one twentieth each).
+BRAND_SHARE = 0.1
+PLATFORM_SHARE = 0.05

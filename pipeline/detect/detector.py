@@ -20,7 +20,7 @@ from datetime import datetime
 
 from pipeline.detect.buckets import Bucket
 from pipeline.detect.channel import Assessment, CountChannel
-from pipeline.detect.config import DEFAULT_CONFIG, HOUR, DetectorConfig
+from pipeline.detect.config import BRAND_SHARE, DEFAULT_CONFIG, HOUR, PLATFORM_SHARE, DetectorConfig
 from pipeline.detect.lifecycle import IncidentTracker
 from pipeline.detect.simhash import NearDuplicateIndex, simhash
 from pipeline.detect.summaries import describe
@@ -65,7 +65,8 @@ class BrandDetector:
     def _key(self, platform: str | None, signal: Signal) -> _Key:
         key = self.keys.get((platform, signal))
         if key is None:
-            channel = CountChannel(self.interval_s, self.config, conditional=signal == "negative_share")
+            share = BRAND_SHARE if platform is None else PLATFORM_SHARE
+            channel = CountChannel(self.interval_s, self.config, signal == "negative_share", share)
             tracker = IncidentTracker(self.brand, platform, signal, self.interval_s, self.config)
             key = self.keys[(platform, signal)] = _Key(channel, tracker)
         return key
