@@ -64,6 +64,7 @@ class _Measured:
     surprises: list[float]
     blocks: dict[int, tuple[float, float]]  # block length -> (observed, expected) of the newest block
     block_surprises: dict[int, float]  # block length -> surprise of the newest block
+    dispersions: dict[int, float]  # block length -> dispersion used
 
 
 class CountChannel:
@@ -107,10 +108,10 @@ class CountChannel:
     def warm(self) -> bool:
         return self.baseline.seen * self.interval_s >= self.config.warmup_s
 
-    def _surprise(self, obs: float, exp: float, block: int) -> float:
+    @staticmethod
+    def _surprise(obs: float, exp: float, phi: float) -> float:
         if obs <= exp or exp <= 0.0:
             return 0.0
-        phi = self.dispersion(block)
         # under two standard deviations p stays above ~2% even for skewed counts: x < T0, below anything the tail
         # calibration or the score can use, so the tail math is skipped
         if obs - exp < 2.0 * math.sqrt(exp + phi * exp * exp):
@@ -122,9 +123,11 @@ class CountChannel:
         mu = max(self.baseline.expected(start + self.interval_s / 2, exposure), self._floor)
         newest: dict[int, tuple[float, float]] = {}
         block_x: dict[int, float] = {}
+        phis: dict[int, float] = {}
         for b in self.block_sizes:
-            newest[b] = obs, exp = self.sums.window(slot - b + 1, slot, slot, count, mu)
-            block_x[b] = self._surprise(obs, exp, b)
+            phis[b] = phi = self.dispersion(b)
+            newest[b] = obs, exp = (count, mu) if b == 1 else self.sums.window(slot - b + 1, slot, slot, count, mu)
+            block_x[b] = self._surprise(obs, exp, phi)
         totals, surprises = [], []
         for b, n in self.tests:
             # older blocks as they were measured when they were the newest (a missing one breaks persistence)
@@ -135,8 +138,10 @@ class CountChannel:
                     break
                 x = min(x, past.get(slot - j * b, 0.0))
             surprises.append(x)
-            totals.append(self.sums.window(slot - b * n + 1, slot, slot, count, mu) if n > 1 else newest[b])
-        return _Measured(slot, mu, totals, surprises, newest, block_x)
+            # the whole window's sums only matter (for the practical gate) when the test is surprised at all
+            whole = n > 1 and x > 0.0
+            totals.append(self.sums.window(slot - b * n + 1, slot, slot, count, mu) if whole else newest[b])
+        return _Measured(slot, mu, totals, surprises, newest, block_x, phis)
 
     def assess(self, start: float, count: float, exposure: float = 0.0) -> Assessment:
         """How unusual ``count`` is for the bucket starting at ``start``; learns nothing (a partial bucket's count
@@ -203,7 +208,7 @@ class CountChannel:
         taught = count
         if self.baseline.seen >= self._no_clip_buckets:
             c = self.config.clip_sd
-            sd = math.sqrt(mu + self.dispersion(1) * mu * mu)
+            sd = math.sqrt(mu + m.dispersions[1] * mu * mu)
             # + (c² - 1) / 6: the Cornish-Fisher skew term of a Poisson quantile; without it, winsorising a mean of
             # 0.05 at 3 sd (0.7) clips every single mention and the level of a small brand decays to nothing
             taught = min(max(count, mu - c * sd), mu + c * sd + (c * c - 1.0) / 6.0)
@@ -214,7 +219,7 @@ class CountChannel:
         for b, (obs, exp) in m.blocks.items():
             if exp <= 0.0:
                 continue
-            phi = self.dispersion(b)
+            phi = m.dispersions[b]
             var = exp + phi * exp * exp
             estimate = (min((obs - exp) ** 2, c2 * var) / _KAPPA_3SD - exp) / (exp * exp)
             weight = (exp / (1.0 + phi * exp)) ** 2
