@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck dashboards bench bench-models bench-fresh bench-memory bench-queries eval train clean
+.PHONY: install run test lint typecheck dashboards bench bench-alert bench-models bench-fresh bench-memory bench-queries bench-nab bench-false-alarms eval train clean
 .DEFAULT_GOAL := help
 
 help:
@@ -18,7 +18,10 @@ help:
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make bench-fresh   fresh clone → make run → first enriched mention via luister sql, timed (JSON)"
 	@echo "make bench-memory  RSS of luister run (worker + broker) under demo traffic over MINUTES=30 (JSON)"
+	@echo "make bench-alert   time from a demo crisis's first post to the Slack alert, real pipeline (JSON)"
 	@echo "make bench-queries brand-query matching throughput, 50 queries on one core (JSON on stdout)"
+	@echo "make bench-nab     NAB score of luister detect's alert decisions on NAB_DIR=../shared/data/nab-dev (JSON)"
+	@echo "make bench-false-alarms  detector false alarms per brand-day and recall on synthetic traffic (JSON)"
 	@echo "make eval          sentiment macro-F1 per language on UMSAB validation (DATA=../shared/data/umsab)"
 
 $(BIN)/python:
@@ -59,8 +62,18 @@ MINUTES ?= 30
 bench-memory: install
 	$(BIN)/python -m benchmarks.bench_memory --minutes $(MINUTES)
 
+bench-alert: install
+	$(BIN)/python -m benchmarks.bench_alert
+
 bench-queries: install
 	$(BIN)/python -m benchmarks.bench_queries
+
+NAB_DIR ?= ../shared/data/nab-dev
+bench-nab: install
+	NAB_DIR=$(NAB_DIR) $(BIN)/python -m benchmarks.bench_nab --nab-dir $(NAB_DIR)
+
+bench-false-alarms: install
+	$(BIN)/python -m benchmarks.bench_false_alarms
 
 DATA ?= ../shared/data/umsab
 bench-models: install

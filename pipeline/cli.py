@@ -349,9 +349,10 @@ def models_unpack(force: bool, verify: bool) -> None:
 def _register_stream_commands() -> None:
     from pipeline.cli_connect import connect_cmd
     from pipeline.cli_dashboards import dashboards_cmd
+    from pipeline.cli_detect import detect_cmd
     from pipeline.cli_stream import run_cmd, sql_cmd, worker_cmd
 
-    for command in (run_cmd, worker_cmd, sql_cmd, connect_cmd, dashboards_cmd):
+    for command in (run_cmd, worker_cmd, sql_cmd, connect_cmd, dashboards_cmd, detect_cmd):
         main.add_command(command)
 
 
