@@ -79,10 +79,13 @@ class Webhook:
         asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
-    def first_opening(self, brand: str) -> tuple[float, str] | None:
+    def first_opening(self, brand: str, after: float) -> tuple[float, str] | None:
+        """The first incident *opening* about ``brand`` received at or after ``after`` (later steps of an incident
+        opened before are prefixed with their verb, resolutions say RESOLVED)."""
         for at, body in list(self.received):
             text = str(body.get("text", ""))
-            if brand.lower() in text.lower() and "resolved" not in text.lower():
+            later_step = any(f"] {verb}:" in text for verb in ("Escalated", "Update", "Resolved"))
+            if at >= after and brand.lower() in text.lower() and "[RESOLVED]" not in text and not later_step:
                 return at, text
         return None
 
@@ -152,6 +155,7 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
                 log(f"trial {number}: worker ready; crisis at {crisis_at:%H:%M:%S}")
                 sent_at: dict[str, float] = {}
                 opened = asyncio.run(_run_live(broker.bootstrap_servers, stream, boundary, hook, sent_at, args))
+                hook_log = list(hook.received)
                 incidents = worker.sql(
                     "SELECT incident_id, signal, severity, opened_at, summary FROM incidents_v ORDER BY opened_at"
                 )
@@ -169,7 +173,10 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
         alerted=True,
         seconds_from_origin_sent=round(opened[0] - sent_at["origin"], 1),
         seconds_from_origin_created=round(opened[0] - sent_at["origin_created"], 1),
-        message=opened[1][:200],
+        message=opened[1][:300],
+        openings_before_origin=[
+            text[:200] for at, body in hook_log if at < sent_at["origin"] for text in [str(body.get("text", ""))]
+        ],
     )
     return result
 
@@ -182,8 +189,8 @@ async def _run_live(
     deadline = time.monotonic() + args.startup_budget + args.crisis_after + args.timeout
     try:
         while time.monotonic() < deadline:
-            found = hook.first_opening(BRAND)
-            if found is not None and "origin" in sent_at and found[0] >= sent_at["origin"]:
+            found = hook.first_opening(BRAND, sent_at["origin"]) if "origin" in sent_at else None
+            if found is not None:
                 return found
             if sender.done():
                 sender.result()
