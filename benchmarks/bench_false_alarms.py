@@ -1,6 +1,6 @@
 """False alarms per brand-day on long normal synthetic traffic, and recall / time to detect on injected crises.
 
-    python -m benchmarks.bench_false_alarms [--brands 24] [--days 17] [--seed 7]
+    python -m benchmarks.bench_false_alarms [--brands 16] [--days 12] [--seed 7]
 
 Runs the full multi-signal ``Detector`` (default configuration) over weeks of 1-minute buckets per brand
 (benchmarks/synthetic_traffic.py) and prints JSON: incidents opened outside injected events per brand-day (goal
@@ -121,8 +121,8 @@ def _rate(hits: int, total: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--brands", type=int, default=24)
-    parser.add_argument("--days", type=int, default=17)
+    parser.add_argument("--brands", type=int, default=16)
+    parser.add_argument("--days", type=int, default=12)
     parser.add_argument("--warmup-days", type=int, default=3)
     parser.add_argument("--events-per-brand", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
