@@ -1,6 +1,6 @@
 """False alarms per brand-day on long normal synthetic traffic, and recall / time to detect on injected crises.
 
-    python -m benchmarks.bench_false_alarms [--brands 24] [--days 17] [--seed 7]
+    python -m benchmarks.bench_false_alarms [--brands 16] [--days 12] [--seed 7]
 
 Runs the full multi-signal ``Detector`` (default configuration) over weeks of 1-minute buckets per brand
 (benchmarks/synthetic_traffic.py) and prints JSON: incidents opened outside injected events per brand-day (goal
@@ -62,8 +62,8 @@ def run(
             opened += [e for e in detector.observe(bucket) if e.stage == "opened"]
     seconds = time.perf_counter() - started
     by_brand: dict[str, list[Injected]] = defaultdict(list)
-    for event in injected:
-        by_brand[event.brand].append(event)
+    for injection in injected:
+        by_brand[injection.brand].append(injection)
 
     def explained(e: IncidentEvent) -> Injected | None:
         at = e.opened_at.timestamp()
@@ -82,9 +82,9 @@ def run(
     detected: dict[Injected, float] = {}
     for e in opened:
         cause = explained(e)
-        if cause is not None and e.opened_at.timestamp() <= event.start + event.duration_s:
-            delay = (e.at.timestamp() - event.start) / 60.0
-            detected[event] = min(delay, detected.get(event, float("inf")))
+        if cause is not None and e.opened_at.timestamp() <= cause.start + cause.duration_s:
+            delay = (e.at.timestamp() - cause.start) / 60.0
+            detected[cause] = min(delay, detected.get(cause, float("inf")))
     kinds = sorted({e.kind for e in injected})
     recall = {k: _rate(sum(1 for e in detected if e.kind == k), sum(1 for e in injected if e.kind == k)) for k in kinds}
     delays = {k: sorted(d for e, d in detected.items() if e.kind == k) for k in kinds}
@@ -121,8 +121,8 @@ def _rate(hits: int, total: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--brands", type=int, default=24)
-    parser.add_argument("--days", type=int, default=17)
+    parser.add_argument("--brands", type=int, default=16)
+    parser.add_argument("--days", type=int, default=12)
     parser.add_argument("--warmup-days", type=int, default=3)
     parser.add_argument("--events-per-brand", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)

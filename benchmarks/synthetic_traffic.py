@@ -31,7 +31,9 @@ DIM = 384
 MINUTE = 60.0
 DAY = 86_400.0
 PLATFORMS = ("x", "reddit", "news")
-VOCABULARY = np.array([f"w{i}" for i in range(3_000)])
+# letters only (the theme terms skip tokens with digits): "ba", "be", ... syllable pairs
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+VOCABULARY = np.array([a + b + c for a in _SYLLABLES[:30] for b in _SYLLABLES[:10] for c in _SYLLABLES[:10]])
 
 
 @dataclass(frozen=True)
@@ -169,15 +171,15 @@ def _event_posts(
     reach = int(math.exp(math.log(300.0) + 0.5 * 1.5**2))
     if event.kind == "influencer":
         if age == 0:
-            return [("w1 w2 w3 everyone stay away from this brand", embedder.around(centre, 1)[0], reach * 300)]
-        return [] if age > 5 else [(f"reply {age} w{age}", embedder.around(centre, 1)[0], reach)]
+            return [("everyone stay away from this brand", embedder.around(centre, 1)[0], reach * 300)]
+        return [] if age > 5 else [(f"reply {VOCABULARY[age]}", embedder.around(centre, 1)[0], reach)]
     plateau = max(rng.uniform(2.0, 5.0) * max(rate_now, spec.rate * 0.5), 0.5)
     n = int(rng.poisson(plateau * min(1.0, (age + 1) / 5.0)))
     vectors = embedder.around(centre, n)
     if event.kind == "flood":
         script = ["this brand scammed me", "do not buy from this brand it is a scam", "brand stole my money"]
         return [(f"{script[k % 3]} #{event.brand}", vectors[k], reach) for k in range(n)]
-    theme = " ".join(f"w{2_900 + k}" for k in range(5))
+    theme = "brakes snapped recall lawsuit injury"
     return [(f"{theme} {' '.join(rng.choice(VOCABULARY, 6))}", vectors[k], reach) for k in range(n)]
 
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from pipeline.detect.buckets import Bucket
 from pipeline.detect.channel import Assessment, CountChannel
 from pipeline.detect.config import BRAND_SHARE, DEFAULT_CONFIG, HOUR, PLATFORM_SHARE, DetectorConfig
 from pipeline.detect.lifecycle import IncidentTracker
 from pipeline.detect.simhash import NearDuplicateIndex, simhash
+from pipeline.detect.state import STATE_VERSION, themes_from_state, themes_to_state
 from pipeline.detect.summaries import describe
 from pipeline.detect.theme_incidents import ThemeIncidents
 from pipeline.incidents import IncidentEvent, Signal
@@ -148,6 +150,36 @@ class BrandDetector:
             events += key.tracker.peek(a, now, key.channel.upper, describe(signal, key.channel))
         return events
 
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "last_start": self.last_start,
+            "warm_at": None if self._warm_at == math.inf else self._warm_at,
+            "reach": [self.reach_sum, self.reach_posts],
+            "keys": [
+                [platform, signal, key.channel.to_state(), key.tracker.to_state()]
+                for (platform, signal), key in self.keys.items()
+            ],
+            "duplicates": self.duplicates.to_state(),
+            "themes": themes_to_state(self.themes.tracker),
+            "theme_incidents": [[cid, t.to_state()] for cid, t in self.themes.open.items()],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.last_start = state["last_start"]
+        self._warm_at = math.inf if state["warm_at"] is None else state["warm_at"]
+        self.reach_sum, self.reach_posts = state["reach"]
+        for platform, signal, channel_state, tracker_state in state["keys"]:
+            key = self._key(platform, signal)
+            key.channel.load_state(channel_state)
+            key.tracker.load_state(tracker_state)
+        self.duplicates.load_state(state["duplicates"])
+        themes_from_state(self.themes.tracker, state["themes"])
+        self.themes.open = {}
+        for cid, tracker_state in state["theme_incidents"]:
+            tracker = IncidentTracker(self.brand, None, "theme", self.interval_s, self.config, key=cid)
+            tracker.load_state(tracker_state)
+            self.themes.open[cid] = tracker
+
 
 def _cold(a: Assessment) -> Assessment:
     return Assessment(a.start, a.observed, a.expected, a.window, a.log10_p, a.score, warm=False)
@@ -174,6 +206,23 @@ class Detector:
     def peek(self, bucket: Bucket, now: datetime) -> list[IncidentEvent]:
         """The current, still-filling bucket (counts so far): may open incidents early; learns nothing."""
         return self._brand(bucket.brand).peek(bucket, now.timestamp())
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything the detector knows, as JSON-able data (see state.py)."""
+        return {
+            "version": STATE_VERSION,
+            "interval_s": self.interval_s,
+            "brands": {name: brand.to_state() for name, brand in sorted(self.brands.items())},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], config: DetectorConfig = DEFAULT_CONFIG) -> Detector:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"detector state version {state.get('version')} is not {STATE_VERSION}")
+        detector = cls(state["interval_s"], config)
+        for name, brand_state in state["brands"].items():
+            detector._brand(name).load_state(brand_state)
+        return detector
 
     def replay(self, buckets: list[Bucket]) -> list[IncidentEvent]:
         """Rebuild state from history (e.g. after a restart); returns the events it re-derives, which delivery

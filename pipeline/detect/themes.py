@@ -77,7 +77,7 @@ class ThemeTracker:
             best_sim = 1.0
             self.clusters[best.cluster_id] = best
             self._bound()
-            self._rebuild()
+            self.rebuild()
         else:
             mixed = best.centroid * best.size + vector
             best.centroid = mixed / float(np.linalg.norm(mixed))
@@ -91,7 +91,7 @@ class ThemeTracker:
         del best.samples[SAMPLES:]
         return best
 
-    def _rebuild(self) -> None:
+    def rebuild(self) -> None:
         self._ids = list(self.clusters)
         self._matrix = np.stack([self.clusters[i].centroid for i in self._ids])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -52,6 +53,29 @@ def test_replay_after_a_restart_then_continue_emits_exactly_the_uninterrupted_ev
     after = [e for b in data[crash:] for e in restarted.observe(b)]
     assert sent + after == uninterrupted
     assert any(e.stage == "escalated" or e.stage == "resolved" for e in after)  # the open incident carried on
+
+
+def test_a_snapshot_plus_a_bounded_replay_equals_the_uninterrupted_run() -> None:
+    rng = np.random.default_rng(10)
+    data = traffic(rng, N, rate=10.0, share=0.2)
+    topics = Topics(rng)
+    new = topics.centre()
+    for j, i in enumerate(range(330, 336)):
+        b = data[i]
+        extra = tuple(post(70_000 + 10 * j + k, f"brake failure {k}", topics.near(new), at(i)) for k in range(3))
+        data[i] = dataclasses.replace(b, negative_posts=b.negative_posts + extra)
+    data = with_crisis(data, 300, 4, 120)
+    uninterrupted = run(data)
+    assert {"theme", "negative_volume"} <= opened(uninterrupted)
+    live = Detector(INTERVAL, FAST)
+    events = [e for b in data[:320] for e in live.observe(b)]
+    snapshot = json.loads(json.dumps(live.to_state()))  # taken at bucket 320, stored somewhere durable
+    tail = [e for b in data[320:337] for e in live.observe(b)]  # ... then the worker dies at 337
+    assert any(e.signal == "theme" for e in tail)  # an incident open at the crash
+    restored = Detector.from_state(snapshot, FAST)
+    assert restored.replay(data[320:337]) == tail  # re-derived with the ids already delivered
+    events += tail + [e for b in data[337:] for e in restored.observe(b)]
+    assert events == uninterrupted
 
 
 def test_a_still_filling_bucket_alerts_early_without_changing_what_follows() -> None:
