@@ -162,6 +162,7 @@ class BrandDetector:
             "duplicates": self.duplicates.to_state(),
             "themes": themes_to_state(self.themes.tracker),
             "theme_incidents": [[cid, t.to_state()] for cid, t in self.themes.open.items()],
+            "theme_posts_since": self.themes.posts_since,
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -174,6 +175,7 @@ class BrandDetector:
             key.tracker.load_state(tracker_state)
         self.duplicates.load_state(state["duplicates"])
         themes_from_state(self.themes.tracker, state["themes"])
+        self.themes.posts_since = state.get("theme_posts_since")
         self.themes.open = {}
         for cid, tracker_state in state["theme_incidents"]:
             tracker = IncidentTracker(self.brand, None, "theme", self.interval_s, self.config, key=cid)

@@ -35,6 +35,10 @@ class ThemeIncidents:
         self.config = config
         self.tracker = ThemeTracker(interval_s, config)
         self.open: dict[str, IncidentTracker] = {}
+        self.posts_since: float | None = None
+        """End of the first bucket that carried posts with embeddings. A cluster is "new" only against a baseline
+        of ``theme_baseline_s`` of such posts: counts-only history (a replay from the rollups, a seeded past)
+        teaches the theme tracker nothing, so it must not alert until it has seen that much itself."""
 
     def _score(self, posts: int, new: bool) -> float:
         return min(1.0, 0.5 * posts / self.config.theme_min_posts) if new else 0.0
@@ -49,6 +53,10 @@ class ThemeIncidents:
 
     def observe(self, end: float, posts: tuple[NegativePost, ...], warm_since: float) -> list[IncidentEvent]:
         start = end - self.interval_s
+        if self.posts_since is None and any(p.embedding is not None for p in posts):
+            self.posts_since = start
+        if self.posts_since is None or end - self.posts_since < self.config.theme_baseline_s:
+            warm_since = max(warm_since, (self.posts_since or end) + self.config.theme_baseline_s)
         themes = {t.cluster.cluster_id: t for t in self.tracker.observe(end, posts, warm_since)}
         events: list[IncidentEvent] = []
         for cluster_id in sorted(set(themes) | set(self.open)):

@@ -192,3 +192,21 @@ def test_buckets_must_be_in_order() -> None:
     except ValueError:
         return
     raise AssertionError("a repeated bucket was accepted")
+
+
+def test_counts_only_history_teaches_themes_nothing_so_they_wait_for_their_own_baseline() -> None:
+    """A replay from the rollups (or a seeded past) has counts but no posts: the first hour of posts after it is
+    all "new" to the theme tracker, which must therefore not alert until it has seen a baseline period itself."""
+    rng = np.random.default_rng(7)
+    data = traffic(rng, N, rate=10.0, share=0.2)
+    topics = Topics(rng)
+    new = topics.centre()
+    data = [dataclasses.replace(b, negative_posts=()) if i < 330 else b for i, b in enumerate(data)]
+    for j, i in enumerate(range(330, 336)):
+        b = data[i]
+        extra = tuple(
+            post(50_000 + 10 * j + k, f"battery fire recall {k} charger melted", topics.near(new), at(i), 100 + k)
+            for k in range(3)
+        )
+        data[i] = dataclasses.replace(b, negative_posts=b.negative_posts + extra)
+    assert not [e for e in run(data) if e.signal == "theme"]
