@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clickhouse_connect.driver.client import Client
+
+from pipeline.settings import ClickHouseSettings
+from pipeline.storage import apply_migrations, open_client
 
 REPO = Path(__file__).resolve().parent.parent
 RESOURCES = REPO / "models" / "resources"
@@ -23,3 +29,21 @@ def classifier():  # type: ignore[no-untyped-def]
             intents=RESOURCES / "intents.yaml",
         )
     )
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """The embedded engine (chDB) in a fresh data directory, for one test module: chDB allows one path per process,
+    so it is closed when the module ends and the next module opens its own."""
+    client = open_client(ClickHouseSettings(), tmp_path_factory.mktemp("luister-data"))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def engine_db(engine: Client) -> Iterator[str]:
+    """A freshly migrated, throw-away database on ``engine``."""
+    name = f"luister_test_{uuid.uuid4().hex[:12]}"
+    apply_migrations(engine, name)
+    yield name
+    engine.command(f"DROP DATABASE IF EXISTS {name}")

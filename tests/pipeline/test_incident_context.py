@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from clickhouse_connect.driver.client import Client
 
 from pipeline.schema import Author, BrandMatch, Engagement, EnrichedMention, Enrichment, Mention, Sentiment
-from pipeline.settings import ClickHouseSettings
-from pipeline.storage import MentionWriter, apply_migrations, open_client
+from pipeline.storage import MentionWriter
 from pipeline.storage.incident_context import Window, read_context
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -60,22 +55,7 @@ def row(
     return EnrichedMention(mention=mention, enrichment=enrichment, ingested_at=created + timedelta(seconds=6))
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
-    c = open_client(ClickHouseSettings(), Path(tmp_path_factory.mktemp("luister-data")))
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def database(client: Client) -> Iterator[str]:
-    name = f"luister_test_{uuid.uuid4().hex[:12]}"
-    apply_migrations(client, name)
-    yield name
-    client.command(f"DROP DATABASE IF EXISTS {name}")
-
-
-def test_context_ranks_posts_by_reach_and_counts_what_they_are_about(client: Client, database: str) -> None:
+def test_context_ranks_posts_by_reach_and_counts_what_they_are_about(engine: Client, engine_db: str) -> None:
     rows = [
         row(1, followers=5_000, lang="en", topics=("delivery", "price")),
         row(2, followers=100, likes=50),
@@ -85,9 +65,9 @@ def test_context_ranks_posts_by_reach_and_counts_what_they_are_about(client: Cli
         row(6, followers=800_000, minute=30),  # outside the window
         row(7, followers=700_000, platform="reddit"),
     ]
-    MentionWriter(client, database).write(rows, "t1")
+    MentionWriter(engine, engine_db).write(rows, "t1")
     window = Window("acme", T0, T0 + timedelta(minutes=10))
-    ctx = read_context(client, database, window, posts=3)
+    ctx = read_context(engine, engine_db, window, posts=3)
 
     assert [p.mention_id for p in ctx.top_posts] == ["reddit:7", "mastodon:3", "mastodon:1"]
     top = ctx.top_posts[0]
@@ -97,12 +77,12 @@ def test_context_ranks_posts_by_reach_and_counts_what_they_are_about(client: Cli
     assert [(c.name, c.count) for c in ctx.top_intents] == [("complaint", 3), ("question", 1)]
     assert [(c.name, c.count) for c in ctx.languages] == [("nl", 3), ("en", 1)]
 
-    one_platform = read_context(client, database, Window("acme", T0, T0 + timedelta(minutes=10), platform="mastodon"))
+    one_platform = read_context(engine, engine_db, Window("acme", T0, T0 + timedelta(minutes=10), platform="mastodon"))
     assert "reddit:7" not in {p.mention_id for p in one_platform.top_posts}
-    everything = read_context(client, database, Window("acme", T0, T0 + timedelta(hours=1), negative_only=False))
+    everything = read_context(engine, engine_db, Window("acme", T0, T0 + timedelta(hours=1), negative_only=False))
     assert everything.top_posts[0].mention_id == "mastodon:4"
 
 
-def test_empty_window_gives_empty_context(client: Client, database: str) -> None:
-    ctx = read_context(client, database, Window("nobody", T0, T0 + timedelta(minutes=1)))
+def test_empty_window_gives_empty_context(engine: Client, engine_db: str) -> None:
+    ctx = read_context(engine, engine_db, Window("nobody", T0, T0 + timedelta(minutes=1)))
     assert ctx.top_posts == [] and ctx.top_topics == [] and ctx.languages == []
