@@ -36,9 +36,10 @@ from pipeline.alert_agent import add_alert_agent
 from pipeline.alerts import Notifier
 from pipeline.deadletter import deadletter_headers
 from pipeline.detector_task import DetectorRuntime, add_detector_timer
+from pipeline.fetch_limit import max_poll_records, oversized_assignment
 from pipeline.metrics import PipelineMetrics
 from pipeline.schema import EnrichedMention, Mention, utcnow
-from pipeline.settings import Settings
+from pipeline.settings import KafkaSettings, Settings
 from pipeline.steps.commit import OffsetCommitter, next_offsets
 from pipeline.steps.decode import InvalidMessage, decode_mention
 from pipeline.steps.dedup import RecentMentions
@@ -76,6 +77,8 @@ class Services:
     detector: DetectorRuntime | None = None
     """The crisis detector (runs where enriched partition 0 is assigned); None: disabled."""
     extra_status: Callable[[], dict[str, Any]] | None = None
+    input_partitions: int | None = None
+    """Partitions of the largest consumed topic as the broker lists them; unset: ``kafka.partitions``."""
 
 
 @dataclass
@@ -88,11 +91,18 @@ class WorkerState:
     invalid: InvalidShare = field(default_factory=InvalidShare)
 
 
+def consumed_topics(kafka: KafkaSettings) -> tuple[str, ...]:
+    """The topics the worker's agents read, all through one consumer."""
+    return (kafka.raw_topic, kafka.enriched_topic, kafka.alerts_topic)
+
+
 def create_app(services: Services) -> faust.App:
     s = services.settings
     k, w = s.kafka, s.worker
     metrics = services.metrics
     state = WorkerState(invalid=InvalidShare(threshold=w.max_invalid_ratio))
+    partitions = max(k.partitions, services.input_partitions or 0)
+    fetch_batch = max_poll_records(w.stream_buffer, partitions)
     app = faust.App(
         k.group,
         broker=[f"kafka://{host.strip()}" for host in services.bootstrap_servers.split(",")],
@@ -108,6 +118,10 @@ def create_app(services: Services) -> faust.App:
         producer_acks=-1,
         producer_max_request_size=16 * 1024 * 1024,
         consumer_max_fetch_size=16 * 1024 * 1024,
+        # All agents share this consumer: a fetched batch must never meet a full stream buffer, or the slow
+        # enricher's backlog holds up the sink (pipeline/fetch_limit.py, docs/architecture.md).
+        stream_buffer_maxsize=w.stream_buffer,
+        broker_max_poll_records=fetch_batch,
         store="memory://",
         datadir=str(s.data_dir / "faust"),
         web_enabled=True,
@@ -144,7 +158,20 @@ def create_app(services: Services) -> faust.App:
         if services.notifier is not None:
             await services.notifier.aclose()
 
+    async def check_fetch_limit(sender: Any, assigned: set[TP], *args: Any, signal: Any, **kwargs: Any) -> None:
+        oversized = oversized_assignment(assigned, consumed_topics(k), partitions)
+        if oversized is not None:
+            log.warning(
+                "assigned %d partitions of %r, but the fetch batch (%d) is sized for %d: a backlog can stall the "
+                "other agents until the worker restarts",
+                oversized[1],
+                oversized[0],
+                fetch_batch,
+                partitions,
+            )
+
     cast(Any, app.on_partitions_revoked).connect(commit_before_revocation)  # mode types want a positional-only sender
+    cast(Any, app.on_partitions_assigned).connect(check_fetch_limit)
     cast(Any, app.on_before_shutdown).connect(commit_before_shutdown)
 
     async def run_blocking(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Any:
@@ -358,7 +385,14 @@ def create_app(services: Services) -> faust.App:
 
     @app.task
     async def log_ready() -> None:
-        log.info("worker ready: web on http://%s:%d", w.web_host, app.conf.web_port)
+        log.info(
+            "worker ready: web on http://%s:%d; stream buffer %d, fetch batch %d (%d partitions per topic)",
+            w.web_host,
+            app.conf.web_port,
+            w.stream_buffer,
+            fetch_batch,
+            partitions,
+        )
 
     # ------------------------------------------------------------------------------------------- pages
     @app.page("/health")

@@ -19,7 +19,7 @@ from typing import Any
 import faust
 
 from pipeline.alerts import AlertMetrics, Notifier, build_notifier
-from pipeline.app import Services, create_app
+from pipeline.app import Services, consumed_topics, create_app
 from pipeline.detector_task import DetectorMetrics, DetectorRuntime
 from pipeline.metrics import PipelineMetrics
 from pipeline.settings import ModelSettings, Settings
@@ -121,11 +121,12 @@ def run_worker(
     client, writer, sql = open_storage(settings)
     where = settings.clickhouse.url or f"embedded engine in {settings.data_dir / 'clickhouse'}"
     say(f"ClickHouse: {where}, database {settings.clickhouse.database!r} (migrations applied)")
-    asyncio.run(ensure_topics(bootstrap_servers, luister_topics(settings.kafka)))
+    partitions = asyncio.run(ensure_topics(bootstrap_servers, luister_topics(settings.kafka)))
     metrics = PipelineMetrics()
     services = Services(
         settings=settings,
         bootstrap_servers=bootstrap_servers,
+        input_partitions=max(partitions.get(topic, 0) for topic in consumed_topics(settings.kafka)) or None,
         enricher=enricher,
         writer=writer,
         sql=sql,

@@ -84,6 +84,12 @@ class WorkerSettings(BaseModel):
     enrich_within_s: float = Field(0.5, gt=0, description="wait at most this long to fill a model batch")
     insert_batch: int = Field(5000, ge=1, description="rows per ClickHouse insert (at most)")
     insert_within_s: float = Field(1.0, gt=0, description="about one insert per this many seconds per table")
+    stream_buffer: int = Field(
+        4096,
+        ge=5,
+        description="events buffered in front of each agent; the consumer stops fetching a partition at 80% of it"
+        " and fetches at most (the other 20%) / partitions records at a time",
+    )
     dedup_window: int = Field(100_000, ge=0, description="recent mention ids remembered per worker to drop duplicates")
     commit_interval_s: float = Field(
         1.0, gt=0, description="commit finished offsets at most this often (and always on revocation/shutdown)"

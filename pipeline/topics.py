@@ -65,7 +65,9 @@ def luister_topics(settings: KafkaSettings) -> list[TopicSpec]:
     ]
 
 
-async def ensure_topics(bootstrap_servers: str, specs: Sequence[TopicSpec], *, timeout_s: float = 30.0) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, specs: Sequence[TopicSpec], *, timeout_s: float = 30.0
+) -> dict[str, int]:
     """Create the topics in ``specs`` that do not exist yet and wait until the broker's metadata lists all of them.
 
     Idempotent: an existing topic is left exactly as it is (a partition count that differs from its spec is logged
@@ -73,9 +75,11 @@ async def ensure_topics(bootstrap_servers: str, specs: Sequence[TopicSpec], *, t
     client is fine. A broker that rejects a topic's config (INVALID_CONFIG) gets the topic without it and a
     warning; Tansu 0.6 accepts and stores configs such as ``retention.ms`` but its memory storage never deletes
     records. Any other refusal raises :class:`TopicError`, as does a timeout.
+
+    Returns each topic's partition count as the broker lists it.
     """
     if not specs:
-        return
+        return {}
     deadline = time.monotonic() + timeout_s
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000))
     await asyncio.wait_for(admin.start(), timeout_s)
@@ -85,7 +89,7 @@ async def ensure_topics(bootstrap_servers: str, specs: Sequence[TopicSpec], *, t
         missing = [spec for spec in specs if spec.name not in existing]
         if missing:
             await _create(admin, missing)
-        await _wait_listed(admin, specs, deadline)
+        return await _wait_listed(admin, specs, deadline)
     finally:
         await admin.close()
 
@@ -121,7 +125,7 @@ def _topic_errors(response: Any) -> list[tuple[str, int, str | None]]:
     return [(entry[0], entry[1], entry[2] if len(entry) > 2 else None) for entry in response.topic_errors]
 
 
-async def _wait_listed(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec], deadline: float) -> None:
+async def _wait_listed(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec], deadline: float) -> dict[str, int]:
     wanted = {spec.name: spec for spec in specs}
     while True:
         listed = set(await admin.list_topics())
@@ -137,7 +141,7 @@ async def _wait_listed(admin: AIOKafkaAdminClient, specs: Sequence[TopicSpec], d
                             len(topic["partitions"]),
                             spec.partitions,
                         )
-                return
+                return {topic["topic"]: len(topic["partitions"]) for topic in described}
         if time.monotonic() > deadline:
             raise TopicError(
                 f"topics not in broker metadata in time: {sorted(wanted.keys() - listed) or sorted(wanted)}"

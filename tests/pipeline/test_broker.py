@@ -283,8 +283,8 @@ async def test_ensure_topics_is_idempotent(embedded_broker: EmbeddedBroker) -> N
     three, one = unique("idem-three"), unique("idem-one")
     specs = [TopicSpec(three, partitions=3, config={"retention.ms": "3600000"}), TopicSpec(one, partitions=1)]
 
-    await ensure_topics(bootstrap, specs)
-    await ensure_topics(bootstrap, specs)
+    assert await ensure_topics(bootstrap, specs) == {three: 3, one: 1}
+    assert await ensure_topics(bootstrap, specs) == {three: 3, one: 1}
 
     assert await describe(bootstrap, [three, one]) == {three: 3, one: 1}
     assert (await topic_config(bootstrap, three))["retention.ms"] == "3600000"
@@ -297,8 +297,9 @@ async def test_ensure_topics_leaves_an_existing_topic_alone(
     topic = unique("existing")
     await ensure_topics(bootstrap, [TopicSpec(topic, partitions=2)])
 
-    await ensure_topics(bootstrap, [TopicSpec(topic, partitions=5)])
+    partitions = await ensure_topics(bootstrap, [TopicSpec(topic, partitions=5)])
 
+    assert partitions == {topic: 2}, "the partitions the broker has, not those asked for"
     assert await describe(bootstrap, [topic]) == {topic: 2}
     assert "exists with 2 partitions, not 5" in caplog.text
 
