@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from pipeline.alerts import Notifier
 from pipeline.incidents import IncidentEvent
+from pipeline.retry import retry_until_done
 from pipeline.steps.commit import OffsetCommitter, next_offsets
 from pipeline.storage.incidents import IncidentWriter
 
@@ -48,17 +49,13 @@ def add_alert_agent(
     async def store(events: Sequence[IncidentEvent]) -> None:
         if writer is None:
             return
-        delay = 0.2
-        while True:
-            try:
-                await blocking(writer.write, list(events))
-                return
-            except Exception as exc:  # a database outage holds the alerts back, it does not drop them
-                if getattr(exc, "permanent", False):
-                    raise
-                log.error("storing %d incident events failed (%r); retrying in %.1fs", len(events), exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        # A database outage holds the alerts back, it does not drop them; a refusal for good is raised.
+        await retry_until_done(
+            f"storing {len(events)} incident events",
+            lambda: blocking(writer.write, list(events)),
+            log,
+            permanent=lambda exc: bool(getattr(exc, "permanent", False)),
+        )
 
     async def handle(events: Sequence[Event]) -> None:
         parsed: list[IncidentEvent] = []

@@ -38,6 +38,7 @@ from pipeline.deadletter import deadletter_headers
 from pipeline.detector_task import DetectorRuntime, add_detector_timer
 from pipeline.fetch_limit import max_poll_records, oversized_assignment
 from pipeline.metrics import PipelineMetrics
+from pipeline.retry import retry_until_done
 from pipeline.schema import EnrichedMention, Mention, utcnow
 from pipeline.settings import KafkaSettings, Settings
 from pipeline.steps.commit import OffsetCommitter, next_offsets
@@ -193,17 +194,15 @@ def create_app(services: Services) -> faust.App:
         fut: Awaitable[Any] = await dlq_topic.send(key=msg.key, value=msg.value, headers=headers, force=True)
         return fut
 
+    def note_error(what: str) -> Callable[[BaseException], None]:
+        def note(exc: BaseException) -> None:
+            state.last_write_error = f"{what}: {exc!r}"
+
+        return note
+
     async def with_retry(what: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
         """Retry until it works: the batch is neither skipped nor committed meanwhile (see module doc)."""
-        delay = 0.2
-        while True:
-            try:
-                return await attempt()
-            except Exception as exc:  # a broken dependency must not kill the worker
-                log.error("%s failed (%r); retrying in %.1fs without committing", what, exc, delay)
-                state.last_write_error = f"{what}: {exc!r}"
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        return await retry_until_done(what, attempt, log, on_error=note_error(what))
 
     # ------------------------------------------------------------------------------------------ enrich
     async def handle_raw(events: Sequence[Event]) -> None:

@@ -32,6 +32,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pipeline.detect.detector import Detector
 from pipeline.incidents import IncidentEvent
+from pipeline.retry import retry_until_done
 from pipeline.schema import utcnow
 from pipeline.settings import DetectSettings
 from pipeline.storage.detect_reads import MINUTE, minute_floor, read_buckets
@@ -176,20 +177,16 @@ def add_detector_timer(
     incident steps to ``alerts_topic`` (acknowledged before the next step; retried, never skipped)."""
     leader_tp = TP(leader_topic, 0)
 
+    async def send_all(events: list[IncidentEvent]) -> None:
+        futures = [
+            await alerts_topic.send(key=e.incident_id.encode(), value=e.model_dump_json().encode(), force=True)
+            for e in events
+        ]
+        await asyncio.gather(*futures)
+
     async def publish(events: list[IncidentEvent]) -> None:
-        delay = 0.2
-        while True:
-            try:
-                futures = [
-                    await alerts_topic.send(key=e.incident_id.encode(), value=e.model_dump_json().encode(), force=True)
-                    for e in events
-                ]
-                await asyncio.gather(*futures)
-                return
-            except Exception as exc:  # the broker is down: hold the steps, the next ones wait behind them
-                log.error("publishing %d incident steps failed (%r); retrying in %.1fs", len(events), exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        # The broker is down: hold the steps, the next ones wait behind them.
+        await retry_until_done(f"publishing {len(events)} incident steps", lambda: send_all(events), log)
 
     @app.timer(interval_s)
     async def detect() -> None:

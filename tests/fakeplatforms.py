@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from fakeapi import FakeSleep
 
 from connectors.base import Batch, Connector
 from connectors.http import PoliteClient
@@ -121,17 +122,6 @@ class FakePlatform:
         return web.Response(status=reply.status, body=payload, headers=reply.headers, content_type=reply.content_type)
 
 
-class SleepRecorder:
-    """Stands in for ``asyncio.sleep``: records what was asked and yields control without waiting."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        await asyncio.sleep(0)
-
-
 async def take(connector: Connector, state: dict[str, Any], n: int, timeout: float = 15) -> list[Batch]:
     """The first ``n`` batches ``connector.batches(state)`` yields (then the generator is closed)."""
     batches: list[Batch] = []
@@ -150,7 +140,7 @@ async def take(connector: Connector, state: dict[str, Any], n: int, timeout: flo
     return batches
 
 
-def wait_free(connector: PollingConnector, sleep: SleepRecorder) -> PollingConnector:
+def wait_free(connector: PollingConnector, sleep: FakeSleep) -> PollingConnector:
     """Give ``connector`` the HTTP client it would make itself (its headers, timeout, wait reports), but with
     ``sleep`` instead of real waiting, so Retry-After, rate-limit and backoff waits are recorded, not slept."""
     connector._http = PoliteClient(

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from fake_platforms.bluesky import SEARCH, FakeSearchPosts, iso, post
-from fakeapi import FakeAPI
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
+from fakeapi import FakeAPI, FakeSleep
+from fakeplatforms import FakePlatform, Reply, take, wait_free
 from websockets.asyncio.server import ServerConnection, serve
 
 from connectors.sources import bluesky
@@ -28,7 +28,7 @@ async def fake() -> AsyncIterator[FakePlatform]:
 
 def connector(base_url: str, **options: Any) -> bluesky.BlueskyConnector:
     opts = bluesky.BlueskyOptions.model_validate({"base_url": base_url, "search_terms": ["veloxa"], **options})
-    sleep = SleepRecorder()
+    sleep = FakeSleep()
     source = bluesky.BlueskyConnector("sky", opts, sleep=sleep)
     wait_free(source, sleep)
     return source

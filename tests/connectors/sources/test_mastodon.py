@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from fake_platforms.mastodon import status, timeline_page
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
+from fakeapi import FakeSleep
+from fakeplatforms import FakePlatform, Reply, take, wait_free
 
 from connectors.sources import mastodon
 
@@ -29,9 +30,9 @@ def timeline(statuses: list[dict[str, Any]], base_url: Any) -> Any:
     return respond
 
 
-def connector(fake: FakePlatform, sleep: SleepRecorder | None = None, **options: Any) -> mastodon.MastodonConnector:
+def connector(fake: FakePlatform, sleep: FakeSleep | None = None, **options: Any) -> mastodon.MastodonConnector:
     opts = mastodon.MastodonOptions.model_validate({"base_url": fake.base_url, "hashtags": ["#veloxa"], **options})
-    sleep = sleep or SleepRecorder()
+    sleep = sleep or FakeSleep()
     source = mastodon.MastodonConnector("masto", opts, sleep=sleep)
     wait_free(source, sleep)
     return source
@@ -115,14 +116,14 @@ async def test_server_errors_timeouts_and_cut_bodies_are_retried(fake: FakePlatf
         Reply(json=good, cut_after=20),
         Reply(json=good),
     )
-    sleep = SleepRecorder()
+    sleep = FakeSleep()
     source = connector(fake, sleep, timeout_s=0.3)
     source.http.max_attempts = 6
     [batch] = await take(source, {}, 1)
     await source.aclose()
     assert [m.text for m in batch.mentions] == ["Post 1 about #Veloxa & bikes"]
     assert len(fake.hits(TAG_PATH)) == 5
-    assert 1.0 in sleep.calls  # the Retry-After
+    assert 1.0 in sleep.waits  # the Retry-After
 
 
 async def test_html_error_page_and_truncated_json_are_dead_lettered(fake: FakePlatform) -> None:
@@ -151,11 +152,11 @@ async def test_rate_limit_headers_delay_the_next_request(fake: FakePlatform) -> 
         TAG_PATH, Reply(json=[status(1, NOW)], headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})
     )
     fake.fallback(TAG_PATH, Reply(json=[]))
-    sleep = SleepRecorder()
+    sleep = FakeSleep()
     source = connector(fake, sleep, poll_interval_s=1)
     await take(source, {}, 2)
     await source.aclose()
-    assert [s for s in sleep.calls if s > 1] == [pytest.approx(30, abs=2)]
+    assert [s for s in sleep.waits if s > 1] == [pytest.approx(30, abs=2)]
 
 
 async def test_search_first_run_filters_by_lookback_then_uses_min_id(fake: FakePlatform) -> None:
@@ -163,7 +164,7 @@ async def test_search_first_run_filters_by_lookback_then_uses_min_id(fake: FakeP
     fake.script("/api/v2/search", Reply(json={"accounts": [], "statuses": [fresh, old], "hashtags": []}))
     fake.fallback("/api/v2/search", Reply(json={"accounts": [], "statuses": [], "hashtags": []}))
     opts = mastodon.MastodonOptions.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa accu"]})
-    source = mastodon.MastodonConnector("masto", opts, sleep=SleepRecorder())
+    source = mastodon.MastodonConnector("masto", opts, sleep=FakeSleep())
     first, second = await take(source, {}, 2)
     await source.aclose()
     assert [m.id.rsplit("/", 1)[1] for m in first.mentions] == [fresh["id"]]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from fake_platforms.x import SEARCH, USERS, search_body, tweet
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
+from fakeapi import FakeSleep
+from fakeplatforms import FakePlatform, Reply, take, wait_free
 
 from connectors.sources import x
 from connectors.sources.payloads import SourceAuthError
@@ -36,9 +37,9 @@ def bearer_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_BEARER_TOKEN", TOKEN)
 
 
-def connector(fake: FakePlatform, sleep: SleepRecorder | None = None, **options: Any) -> x.XConnector:
+def connector(fake: FakePlatform, sleep: FakeSleep | None = None, **options: Any) -> x.XConnector:
     opts = x.XOptions.model_validate({"base_url": fake.base_url, "search_terms": ["veloxa", "velo xa"], **options})
-    sleep = sleep or SleepRecorder()
+    sleep = sleep or FakeSleep()
     source = x.XConnector("xx", opts, sleep=sleep)
     wait_free(source, sleep)
     return source
@@ -107,7 +108,7 @@ async def test_rate_limit_headers_and_429_wait_until_reset(
         page([tweet(1, NOW)]),
     )
     fake.fallback(SEARCH, page([]))
-    sleep = SleepRecorder()
+    sleep = FakeSleep()
     source = connector(fake, sleep, poll_interval_s=1)
     caplog.set_level(logging.DEBUG)
     batches = await take(source, {}, 2)
@@ -115,7 +116,7 @@ async def test_rate_limit_headers_and_429_wait_until_reset(
     assert len(batches[0].mentions) == 1
     # The 429 waits until the reset; the client also remembers the reset for the next request, which with a real
     # sleep is then already over (the fake sleep does not move the clock, so it asks again).
-    waits = [s for s in sleep.calls if s > 60]
+    waits = [s for s in sleep.waits if s > 60]
     assert waits and all(w == pytest.approx(120, abs=3) for w in waits)
     assert "/2/tweets/search/recent" in caplog.text  # httpx did log the requests…
     assert TOKEN not in caplog.text and "start_time" not in caplog.text  # …without secrets or query strings

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from fake_platforms.youtube import SEARCH, THREADS, FakeSearch, iso, thread, video
-from fakeapi import FakeAPI
-from fakeplatforms import FakePlatform, Reply, SleepRecorder, take, wait_free
+from fakeapi import FakeAPI, FakeSleep
+from fakeplatforms import FakePlatform, Reply, take, wait_free
 
 from connectors.sources import youtube
 from connectors.sources.payloads import SourceAuthError
@@ -38,11 +38,11 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def connector(
-    fake: FakePlatform | FakeAPI, sleep: SleepRecorder | None = None, clock: Any = None, **options: Any
+    fake: FakePlatform | FakeAPI, sleep: FakeSleep | None = None, clock: Any = None, **options: Any
 ) -> youtube.YouTubeConnector:
     base_url = fake.base_url if isinstance(fake, FakePlatform) else fake.url
     opts = youtube.YouTubeOptions.model_validate({"base_url": base_url, **options})
-    sleep = sleep or SleepRecorder()
+    sleep = sleep or FakeSleep()
     source = youtube.YouTubeConnector("yt", opts, sleep=sleep, **({"clock": clock} if clock else {}))
     wait_free(source, sleep)
     return source
@@ -131,7 +131,7 @@ async def test_items_at_the_saved_time_are_sent_once(api: FakeAPI) -> None:
 
 async def test_quota_exceeded_waits_until_pacific_midnight(fake: FakePlatform) -> None:
     fake.script(SEARCH, quota_error("quotaExceeded"), Reply(json={"items": [video(1, NOW)]}))
-    sleep = SleepRecorder()
+    sleep = FakeSleep()
     # 20:00 UTC on 2 March is 12:00 in Los Angeles (PST): twelve hours to the reset.
     clock = lambda: datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # noqa: E731
     source = connector(fake, sleep, clock, search_terms=["veloxa"])
@@ -139,16 +139,16 @@ async def test_quota_exceeded_waits_until_pacific_midnight(fake: FakePlatform) -
     [batch] = await take(source, {}, 1)
     await source.aclose()
     assert [m.id for m in batch.mentions] == ["youtube:vid1"]
-    assert 12 * 3600 <= sleep.calls[0] <= 12 * 3600 + 120
+    assert 12 * 3600 <= sleep.waits[0] <= 12 * 3600 + 120
 
 
 async def test_rate_limit_403_waits_an_interval_and_other_403_is_a_config_error(fake: FakePlatform) -> None:
     fake.script(SEARCH, quota_error("rateLimitExceeded"), Reply(json={"items": []}))
-    sleep = SleepRecorder()
+    sleep = FakeSleep()
     source = connector(fake, sleep, search_terms=["veloxa"], poll_interval_s=321)
     await take(source, {}, 1)
     await source.aclose()
-    assert sleep.calls[0] == 321
+    assert sleep.waits[0] == 321
 
     fake.script(SEARCH, quota_error("forbidden"))
     refused = connector(fake, search_terms=["veloxa"])
