@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck dashboards bench bench-alert bench-models bench-fresh bench-memory bench-queries bench-nab bench-false-alarms eval train clean
+.PHONY: install system-deps run test lint typecheck dashboards bench bench-alert bench-models bench-fresh bench-memory bench-queries bench-nab bench-false-alarms eval train clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make install       create $(VENV) and install luister with its dev tools"
 	@echo "make run           install, then run the whole pipeline on the embedded broker and engine (luister run)"
-	@echo "make test          install, then lint, type-check and run the test suite"
+	@echo "make test          install (+ Debian's chromium and prometheus), then lint, type-check and run the tests"
 	@echo "make dashboards    regenerate the Grafana dashboards' JSON in dashboards/generated from dashboards/"
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
@@ -36,6 +36,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Tools the test suite drives for real: headless Chromium (the wall page) and promtool (Prometheus config and
+# rules). Installed from Debian when missing and we may (root + apt-get); otherwise say what is missing: the tests
+# that need them skip outside CI and fail inside it (CI=true).
+SYSTEM_PACKAGES ?= chromium:chromium prometheus:promtool
+system-deps:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair#*:}" >/dev/null 2>&1 || missing="$$missing $${pair%%:*}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "warning: missing Debian packages:$$missing (apt-get install$$missing); tests that need them skip"; fi
+
 run: install
 	$(BIN)/luister run
 
@@ -46,7 +59,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+test: system-deps lint typecheck
 	$(BIN)/python -m pytest
 
 dashboards: install

@@ -4,7 +4,6 @@ as external, with its exporter), and the expressions parse (with promtool, when 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
+from system_tools import require_tool
 
 from connectors.metrics import ConnectorMetrics
 from dashboards.panels import PROM_QUERIES, PromPanelQuery
@@ -101,13 +101,13 @@ def test_an_unknown_metric_would_be_caught() -> None:
     assert "luister_mentions_consumed" not in EXPORTED  # counters are exposed with _total
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian package prometheus) is not installed")
 def test_expressions_parse_with_promtool(tmp_path: Path) -> None:
+    promtool = require_tool("promtool", "prometheus")
     rules = [
         {"record": f"luister:check_{n}", "expr": target.expr.replace("$__rate_interval", "1m")}
         for n, target in enumerate(t for q in PROM_QUERIES for t in q.targets)
     ]
     path = tmp_path / "rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    done = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True, check=False)
+    done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
