@@ -52,7 +52,13 @@ Sources: """ + ", ".join(SOURCES)
     help="brand queries (YAML): publish only mentions that match, with their brands (default: settings brands)",
 )
 @click.option(
-    "--metrics-port", type=int, default=None, help="serve Prometheus /metrics on 127.0.0.1:PORT (0: a free port)"
+    "--metrics-port", type=int, default=None, help="serve Prometheus /metrics on METRICS_HOST:PORT (0: a free port)"
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="address the metrics server binds (0.0.0.0 in a container, so Prometheus can scrape it)",
 )
 @click.option("--progress-every", type=float, default=5.0, show_default=True, help="seconds between progress lines")
 def connect_cmd(
@@ -62,6 +68,7 @@ def connect_cmd(
     config: Path | None,
     brands: Path | None,
     metrics_port: int | None,
+    metrics_host: str,
     progress_every: float,
 ) -> None:
     """Run one connector: fetch from SOURCE, publish mentions to the raw topic, save its cursor on the broker.
@@ -87,7 +94,7 @@ def connect_cmd(
         select = brand_filter(brands or settings.brands)
     except (SourceError, BrandQueriesError) as error:
         raise click.ClickException(str(error)) from None
-    sys.exit(_serve(settings, connector, select, metrics_port, progress_every))
+    sys.exit(_serve(settings, connector, select, metrics_host, metrics_port, progress_every))
 
 
 def parse_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -115,7 +122,14 @@ def _connector_config(settings: Settings, source: str, name: str | None, options
     return ConnectorConfig(source=source, name=name, options=options)
 
 
-def _serve(settings: Settings, connector: Any, select: Any, metrics_port: int | None, progress_every: float) -> int:
+def _serve(
+    settings: Settings,
+    connector: Any,
+    select: Any,
+    metrics_host: str,
+    metrics_port: int | None,
+    progress_every: float,
+) -> int:
     from prometheus_client import start_http_server
 
     from connectors.launch import run_connectors
@@ -124,8 +138,8 @@ def _serve(settings: Settings, connector: Any, select: Any, metrics_port: int | 
     metrics = ConnectorMetrics()
     server = None
     if metrics_port is not None:
-        server, _ = start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
-        _say(f"metrics: http://127.0.0.1:{server.server_port}/metrics")
+        server, _ = start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
+        _say(f"metrics: http://{metrics_host}:{server.server_port}/metrics")
     bootstrap = settings.kafka.bootstrap_servers
     assert bootstrap is not None
     _say(f"{connector.source} {connector.name}: publishing to {settings.kafka.raw_topic} on {bootstrap}")
