@@ -116,7 +116,7 @@ def test_the_analyst_reads_but_cannot_write_or_change_the_schema(analyst: ChdbCl
         "SET readonly = 0",
     ]
     for statement in refused:
-        with pytest.raises(ClickHouseError, match="readonly mode|READONLY"):
+        with pytest.raises(ClickHouseError, match=r"readonly mode|READONLY"):
             analyst.command(statement)
     assert engine.query("SELECT count(), sum(id) FROM luister.notes").result_rows == [(100, 4950)]
 
@@ -124,7 +124,7 @@ def test_the_analyst_reads_but_cannot_write_or_change_the_schema(analyst: ChdbCl
 def test_an_oversize_result_is_refused(analyst: ChdbClient) -> None:
     limit = int(profile_settings("analyst")["max_result_rows"])
     assert analyst.query(f"SELECT number FROM numbers({limit})").row_count == limit
-    with pytest.raises(ClickHouseError, match="TOO_MANY_ROWS_OR_BYTES|Limit for result exceeded"):
+    with pytest.raises(ClickHouseError, match=r"TOO_MANY_ROWS_OR_BYTES|Limit for result exceeded"):
         analyst.query(f"SELECT number FROM numbers({limit + 1})")
 
 

@@ -115,9 +115,7 @@ def test_the_gpu_worker_is_in_a_profile_and_reserves_an_nvidia_gpu(compose: dict
 def test_one_connector_service_per_configured_connector(compose: dict[str, Any]) -> None:
     settings = load_settings(DEPLOY / "config" / "luister.yaml")
     configured = {c.name for c in settings.connectors}
-    services = {
-        name: s for name, s in compose["services"].items() if name.startswith("connector-") and "image" in s
-    }
+    services = {name: s for name, s in compose["services"].items() if name.startswith("connector-") and "image" in s}
     ran = {s["command"][1] for s in services.values()}
     assert ran == configured
     for name, service in services.items():
