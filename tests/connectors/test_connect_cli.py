@@ -100,6 +100,8 @@ def test_sigint_stops_a_running_connector_within_seconds(
         "rate=200",
         "--metrics-port",
         "0",
+        "--metrics-host",  # another loopback address than the default: the option is what the server binds
+        "127.0.0.2",
         "--progress-every",
         "0.5",
     )
@@ -113,12 +115,14 @@ def test_sigint_stops_a_running_connector_within_seconds(
         if not line:
             break
         lines.append(line)
-        if match := re.search(r"127\.0\.0\.1:(\d+)/metrics", line):
+        if match := re.search(r"http://127\.0\.0\.2:(\d+)/metrics", line):
             port = int(match.group(1))
         if port and re.search(r"published [1-9]", line):
             break
     assert port, "".join(lines)
-    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    metrics = httpx.get(f"http://127.0.0.2:{port}/metrics", timeout=5).text
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
     published = [
         float(m) for m in re.findall(r'luister_connector_published_total\{connector="demo-\w+"\} (\S+)', metrics)
     ]
