@@ -122,6 +122,8 @@ def test_one_connector_service_per_configured_connector(compose: dict[str, Any])
         assert service["command"][0] == "connect"
         assert service["command"][1] == name.removeprefix("connector-")
         assert "--metrics-host" in service["command"], "metrics on loopback cannot be scraped"
+        # The image's HEALTHCHECK asks the worker's /health, which a connector does not serve.
+        assert "/metrics" in " ".join(service["healthcheck"]["test"]), name
 
 
 def test_prometheus_scrapes_every_connector_and_the_workers(compose: dict[str, Any]) -> None:
