@@ -71,7 +71,7 @@ def test_the_model_is_unpacked_at_build_time_into_the_image() -> None:
     assert any(keyword == "RUN" and "luister models unpack" in rest for keyword, rest in build)
     cache = [rest for keyword, rest in build if keyword == "ENV" and "LUISTER_MODEL_CACHE=" in rest]
     assert cache and "LUISTER_MODEL_CACHE=/opt/luister/models" in cache[0]
-    assert ("COPY", "--from=build /opt/luister /opt/luister") in final
+    assert ("COPY", "--from=build --chown=10001:10001 /opt/luister /opt/luister") in final
     env = " ".join(rest for keyword, rest in final if keyword == "ENV")
     assert "LUISTER_MODEL_CACHE=/opt/luister/models" in env
     assert "HF_HUB_OFFLINE=1" in env
