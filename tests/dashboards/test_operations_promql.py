@@ -5,66 +5,16 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
-from prometheus_client import CollectorRegistry
-from prometheus_client.metrics import MetricWrapperBase
+from promql_names import exported, groupings, selectors
 from system_tools import require_tool
 
-from connectors.metrics import ConnectorMetrics
 from dashboards.panels import PROM_QUERIES, PromPanelQuery
-from pipeline.metrics import PipelineMetrics
-
-FUNCTIONS_AND_KEYWORDS = frozenset(
-    {
-        "sum", "avg", "max", "min", "count", "rate", "irate", "increase", "histogram_quantile", "by", "without",
-        "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "topk", "bottomk", "quantile",
-        "clamp_min", "clamp_max", "abs", "delta", "deriv", "time", "vector", "scalar", "label_replace",
-    }
-)  # fmt: skip
-
-
-def exported() -> dict[str, set[str]]:
-    """Every sample name luister's processes expose → its label names (each labelled metric touched once)."""
-    registry = CollectorRegistry()
-    pipeline, connectors = PipelineMetrics(registry), ConnectorMetrics(registry)
-    for holder in (pipeline, connectors):
-        for metric in vars(holder).values():
-            if isinstance(metric, MetricWrapperBase) and metric._labelnames:
-                metric.labels(*["x"] * len(metric._labelnames))
-    connectors.saw("x", datetime.now(UTC))
-    names: dict[str, set[str]] = {}
-    for family in registry.collect():
-        for sample in family.samples:
-            names.setdefault(sample.name, set()).update(sample.labels)
-    return names
-
 
 EXPORTED = exported()
-
-
-def selectors(expr: str) -> list[tuple[str, set[str]]]:
-    """(metric name, label names in its matcher) for every series selector in ``expr``."""
-    text = re.sub(r'"[^"]*"', '""', expr)
-    text = re.sub(r"\[[^\]]*\]", "", text)
-    text = re.sub(r"\b(?:by|without)\s*\([^)]*\)", "", text)
-    found = []
-    for match in re.finditer(r"\b([A-Za-z_:][A-Za-z0-9_:]*)\b\s*(\{[^}]*\})?", text):
-        name, matcher = match.group(1), match.group(2) or ""
-        if name in FUNCTIONS_AND_KEYWORDS or re.fullmatch(r"[0-9.e]+", name):
-            continue
-        found.append((name, set(re.findall(r"([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)", matcher))))
-    return found
-
-
-def groupings(expr: str) -> set[str]:
-    labels: set[str] = set()
-    for group in re.findall(r"\b(?:by|without)\s*\(([^)]*)\)", expr):
-        labels.update(label.strip() for label in group.split(",") if label.strip())
-    return labels
 
 
 @pytest.mark.parametrize("query", PROM_QUERIES, ids=lambda q: q.name)
