@@ -25,6 +25,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
@@ -34,13 +36,40 @@ from aiohttp import web
 
 from benchmarks.bench_pipeline import WorkerProcess
 from benchmarks.demo_history import seed
-from connectors.demo import DemoStream, in_fetch_order
+from connectors.demo import CrisisShape, DemoEvent, DemoStream, in_fetch_order
 from connectors.pacing import Pacer
 from connectors.sink import KafkaMentionSink
 from pipeline.broker import EmbeddedBroker
 from pipeline.settings import ClickHouseSettings
 
 BRAND = "Veloxa"
+PROFILE_BIN_S = 30
+PROFILE_BINS = 6
+
+
+class Profile:
+    """What the live stream carried about the brand in each 30 s after the crisis origin was created: the
+    crisis's own posts and everything else. It bounds any detector: what is not on the wire cannot alarm."""
+
+    def __init__(self) -> None:
+        self.crisis = [0] * PROFILE_BINS
+        self.other = [0] * PROFILE_BINS
+        self.about_brand: dict[str, bool] = {}  # mention id -> is a crisis post (only the brand's mentions)
+
+    def mentions(self, events: Iterable[DemoEvent]) -> Iterator[Any]:
+        for event in events:
+            if event.truth.brand == BRAND:
+                self.about_brand[event.mention.id] = event.truth.crisis
+            yield event.mention
+
+    def count(self, mention: Any, origin_created: float) -> None:
+        bin_ = int((mention.created_at.timestamp() - origin_created) // PROFILE_BIN_S)
+        crisis = self.about_brand.pop(mention.id, None)
+        if 0 <= bin_ < PROFILE_BINS and crisis is not None:
+            (self.crisis if crisis else self.other)[bin_] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bin_s": PROFILE_BIN_S, "crisis_mentions": self.crisis, "other_brand_mentions": self.other}
 
 
 def log(msg: str) -> None:
@@ -91,11 +120,16 @@ class Webhook:
 
 
 async def send_live(
-    bootstrap: str, stream: DemoStream, first: Any, stop: asyncio.Event, sent_at: dict[str, float]
+    bootstrap: str,
+    stream: DemoStream,
+    first: Any,
+    stop: asyncio.Event,
+    sent_at: dict[str, float],
+    profile: Profile,
 ) -> None:
     """Pace the stream from ``first`` on in real time; note when the crisis origin goes out."""
     events = chain([first], stream.events())
-    mentions = in_fetch_order(e.mention for e in events)
+    mentions = in_fetch_order(profile.mentions(events))
     pacer = Pacer(1.0, origin=datetime.now(UTC))
     async with KafkaMentionSink(bootstrap) as sink:
         for mention in mentions:
@@ -108,6 +142,8 @@ async def send_live(
                 sent_at["origin"] = time.time()
                 sent_at["origin_created"] = mention.created_at.timestamp()
                 log(f"crisis origin {mention.id} sent")
+            if "origin_created" in sent_at:
+                profile.count(mention, sent_at["origin_created"])
 
 
 def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -122,6 +158,7 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
             start=history_start,
             rate_per_s=args.rate,
             crisis_after_s=(crisis_at - history_start).total_seconds(),
+            crisis=replace(CrisisShape(), ramp_s=args.ramp_s),
         )
         started = time.perf_counter()
         rows, boundary = seed(stream, seeded_until, data, ClickHouseSettings())
@@ -154,7 +191,10 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
                     raise SystemExit(f"worker start-up exceeded the budget ({ready - seeded_until}); raise it")
                 log(f"trial {number}: worker ready; crisis at {crisis_at:%H:%M:%S}")
                 sent_at: dict[str, float] = {}
-                opened = asyncio.run(_run_live(broker.bootstrap_servers, stream, boundary, hook, sent_at, args))
+                profile = Profile()
+                opened = asyncio.run(
+                    _run_live(broker.bootstrap_servers, stream, boundary, hook, sent_at, profile, args)
+                )
                 hook_log = list(hook.received)
                 incidents = worker.sql(
                     "SELECT incident_id, signal, severity, opened_at, summary FROM incidents_v ORDER BY opened_at"
@@ -165,6 +205,7 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
         "trial": number,
         "history_rows": rows,
         "incidents": [list(map(str, r)) for r in incidents],
+        "wire_after_origin": profile.as_dict(),
     }
     if opened is None or "origin" not in sent_at:
         result["alerted"] = False
@@ -182,10 +223,16 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _run_live(
-    bootstrap: str, stream: DemoStream, boundary: Any, hook: Webhook, sent_at: dict[str, float], args: Any
+    bootstrap: str,
+    stream: DemoStream,
+    boundary: Any,
+    hook: Webhook,
+    sent_at: dict[str, float],
+    profile: Profile,
+    args: Any,
 ) -> tuple[float, str] | None:
     stop = asyncio.Event()
-    sender = asyncio.create_task(send_live(bootstrap, stream, boundary, stop, sent_at))
+    sender = asyncio.create_task(send_live(bootstrap, stream, boundary, stop, sent_at, profile))
     deadline = time.monotonic() + args.startup_budget + args.crisis_after + args.timeout
     try:
         while time.monotonic() < deadline:
@@ -214,6 +261,12 @@ def main() -> None:
     parser.add_argument("--crisis-after", type=float, default=120.0, help="seconds of live traffic before it")
     parser.add_argument("--startup-budget", type=float, default=240.0, help="seconds for seeding + worker start")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the alert after it")
+    parser.add_argument(
+        "--ramp-s",
+        type=float,
+        default=CrisisShape().ramp_s,
+        help="seconds the crisis takes to reach its peak rate (the demo's: 300; a sudden burst: 30)",
+    )
     args = parser.parse_args()
     results = [trial(n, args) for n in range(args.trials)]
     times = [r["seconds_from_origin_sent"] for r in results if r.get("alerted")]
