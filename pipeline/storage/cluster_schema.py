@@ -130,6 +130,10 @@ class _Cursor:
         last = self.sig[end - 1] if end is not None else self.sig[-1]
         return "".join(t.text for t in self.all[first : last + 1])
 
+    def refuse_on_cluster(self) -> None:
+        if self.word() == "ON" and self.word(1) == "CLUSTER":
+            raise self.fail("it already says ON CLUSTER: migrations are written for a single server")
+
     def qualified_name(self) -> tuple[str, str]:
         """``db.name`` (each part bare or backquoted) → (db, name); the database is mandatory."""
         parts: list[str] = []
@@ -144,6 +148,7 @@ class _Cursor:
             raise self.fail(f"expected a database-qualified table name, found {text!r}")
         while self.pos < len(self.sig) and self.sig[self.pos] < index:
             self.pos += 1
+        self.refuse_on_cluster()
         return parts[0], parts[1]
 
     def balanced(self) -> int:
