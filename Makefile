@@ -13,7 +13,7 @@ help:
 	@echo "make install       create $(VENV) and install luister with its dev tools"
 	@echo "make run           install, then run the whole pipeline on the embedded broker and engine (luister run)"
 	@echo "make test          install (+ Debian's chromium and prometheus), then lint, type-check and run the tests"
-	@echo "make dashboards    regenerate the Grafana dashboards' JSON in dashboards/generated from dashboards/"
+	@echo "make dashboards    regenerate the Grafana dashboards' JSON (dashboards/generated) and alert rules (provisioning/alerting)"
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make bench-fresh   fresh clone → make run → first enriched mention via luister sql, timed (JSON)"

@@ -350,9 +350,10 @@ def _register_stream_commands() -> None:
     from pipeline.cli_connect import connect_cmd
     from pipeline.cli_dashboards import dashboards_cmd
     from pipeline.cli_detect import detect_cmd
+    from pipeline.cli_schema import schema_cmd
     from pipeline.cli_stream import run_cmd, sql_cmd, worker_cmd
 
-    for command in (run_cmd, worker_cmd, sql_cmd, connect_cmd, dashboards_cmd, detect_cmd):
+    for command in (run_cmd, worker_cmd, sql_cmd, connect_cmd, dashboards_cmd, detect_cmd, schema_cmd):
         main.add_command(command)
 
 

@@ -18,20 +18,23 @@ def dashboards_cmd() -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="directory for the JSON files (default: dashboards/generated next to the code)",
+    help=(
+        "directory for the JSON files and the alerting file (default: dashboards/generated, and"
+        " dashboards/provisioning/alerting/luister-alerting.yaml)"
+    ),
 )
 def generate_cmd(check: bool, out: Path | None) -> None:
-    """Write each dashboard's JSON (for Grafana's provisioning or import), or check the committed files."""
-    from dashboards.generate import GENERATED, generate
+    """Write each dashboard's JSON and the Grafana alerting provisioning file, or check the committed files."""
+    from dashboards.generate import ALERTING, GENERATED, generate
 
     directory = out or GENERATED
-    outcome = generate(directory, check=check)
+    outcome = generate(directory, check=check, alerting=ALERTING if out is None else out / ALERTING.name)
     if check:
         for path in outcome.stale:
             click.echo(f"stale: {path}", err=True)
         if outcome.stale:
             raise click.ClickException(
-                "dashboards are out of date: run `luister dashboards generate` (make dashboards)"
+                "dashboards or alert rules are out of date: run `luister dashboards generate` (make dashboards)"
             )
         click.echo(f"dashboards in {directory} are current")
         return

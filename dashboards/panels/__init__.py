@@ -4,6 +4,7 @@
   ``${brand:singlequote}``); :func:`render` turns one into plain ClickHouse SQL for a concrete time range and
   brand, exactly as the plugin would expand it, for luister's own read-only SQL endpoint.
 - ``operations.py``: PromQL against the metrics luister exports.
+- ``alerting.py``: the queries and thresholds of the Grafana-managed alert rules (no dashboard shows them).
 
 Why Python modules and not ``.sql`` files: each query travels with its contract (result columns, Grafana
 format, what it reads), which the dashboard generator and the tests use; queries share fragments (the webcare
@@ -13,12 +14,13 @@ be copied into Grafana or ``luister sql``.
 
 from __future__ import annotations
 
-from dashboards.panels import operations, wall, webcare
+from dashboards.panels import alerting, operations, wall, webcare
 from dashboards.panels.macros import MacroError, TimeRange, render, variables_used
-from dashboards.panels.model import PromPanelQuery, PromTarget, SqlPanelQuery
+from dashboards.panels.model import AlertRule, PromAlertQuery, PromPanelQuery, PromTarget, SqlPanelQuery, Threshold
 
 SQL_QUERIES: tuple[SqlPanelQuery, ...] = (*wall.QUERIES, *webcare.QUERIES)
 PROM_QUERIES: tuple[PromPanelQuery, ...] = operations.QUERIES
+ALERT_RULES: tuple[AlertRule, ...] = alerting.RULES
 
 
 def sql_query(name: str) -> SqlPanelQuery:
@@ -30,12 +32,16 @@ def sql_query(name: str) -> SqlPanelQuery:
 
 
 __all__ = [
+    "ALERT_RULES",
     "PROM_QUERIES",
     "SQL_QUERIES",
+    "AlertRule",
     "MacroError",
+    "PromAlertQuery",
     "PromPanelQuery",
     "PromTarget",
     "SqlPanelQuery",
+    "Threshold",
     "TimeRange",
     "render",
     "sql_query",

@@ -52,3 +52,57 @@ class PromPanelQuery:
     targets: tuple[PromTarget, ...]
     description: str
     external: dict[str, str] = field(default_factory=dict)
+
+
+NoDataState = Literal["OK", "NoData", "Alerting", "KeepLast"]
+"""What a Grafana-managed rule does when its query returns nothing (Grafana's accepted values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromAlertQuery:
+    """One PromQL expression an alert rule evaluates (an instant query: one number per series)."""
+
+    name: str
+    expr: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """``value > limit`` (``gt``) or ``value < limit`` (``lt``): Grafana's threshold expression, and ours in tests."""
+
+    comparison: Literal["gt", "lt"]
+    limit: float
+
+    def fires(self, value: float) -> bool:
+        return value > self.limit if self.comparison == "gt" else value < self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """A Grafana-managed alert rule: queries, each reduced to its last value and compared with its threshold.
+
+    A SQL query returns Grafana's "numeric data": table format, one numeric column and string columns that become
+    the alert's labels (one alert instance per row, e.g. per brand). The rule fires for an instance when *every*
+    query's value passes its threshold (one threshold per query, in order).
+    """
+
+    uid: str
+    title: str
+    queries: tuple[SqlPanelQuery | PromAlertQuery, ...]
+    thresholds: tuple[Threshold, ...]
+    window_s: int
+    """The time range each query sees: the last ``window_s`` seconds (``$__timeFilter`` in SQL)."""
+    pending: str
+    """How long the condition must hold before the alert fires (Grafana's ``for``)."""
+    no_data: NoDataState
+    severity: str
+    summary: str
+    """One line for Slack; may use Grafana's template fields (``{{ $labels.brand }}``, ``{{ $values.B }}``)."""
+    description: str
+
+    def fires(self, values: tuple[float, ...]) -> bool:
+        """Whether the rule's condition holds for one instance whose queries returned ``values``."""
+        if len(values) != len(self.thresholds):
+            raise ValueError(f"{self.uid}: {len(self.thresholds)} values expected, got {len(values)}")
+        return all(t.fires(v) for t, v in zip(self.thresholds, values, strict=True))

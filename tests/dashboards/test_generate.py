@@ -51,17 +51,20 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_generate_writes_checks_and_removes_strays(tmp_path: Path) -> None:
-    assert generate(tmp_path, check=True).stale == [tmp_path / name for name in render_all()]
-    written = generate(tmp_path)
+    assert generate(tmp_path, check=True, alerting=None).stale == [tmp_path / name for name in render_all()]
+    written = generate(tmp_path, alerting=None)
     assert sorted(p.name for p in written.written) == sorted(render_all())
-    assert generate(tmp_path).written == []
-    assert generate(tmp_path, check=True).stale == []
+    assert generate(tmp_path, alerting=None).written == []
+    assert generate(tmp_path, check=True, alerting=None).stale == []
     (tmp_path / "luister-wall.json").write_text("{}")
     (tmp_path / "old.json").write_text("{}")
-    assert sorted(p.name for p in generate(tmp_path, check=True).stale) == ["luister-wall.json", "old.json"]
-    generate(tmp_path)
+    assert sorted(p.name for p in generate(tmp_path, check=True, alerting=None).stale) == [
+        "luister-wall.json",
+        "old.json",
+    ]
+    generate(tmp_path, alerting=None)
     assert not (tmp_path / "old.json").exists()
-    assert generate(tmp_path, check=True).stale == []
+    assert generate(tmp_path, check=True, alerting=None).stale == []
 
 
 def test_cli_generate_and_check(tmp_path: Path) -> None:
@@ -72,6 +75,7 @@ def test_cli_generate_and_check(tmp_path: Path) -> None:
     done = runner.invoke(main, ["dashboards", "generate", "--out", str(tmp_path)])
     assert done.exit_code == 0, done.output
     assert (tmp_path / "luister-wall.json").is_file()
+    assert (tmp_path / "luister-alerting.yaml").is_file()  # with --out, the alert rules land there too
     current = runner.invoke(main, ["dashboards", "generate", "--check", "--out", str(tmp_path)])
     assert current.exit_code == 0
     assert "current" in current.output
