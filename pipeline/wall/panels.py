@@ -40,7 +40,7 @@ TARGET_POINTS = 120
 """At most this many intervals per chart: one a few pixels wide on a wall screen."""
 
 
-class BadRequest(ValueError):
+class WallRequestError(ValueError):
     """The page's query string asks for something the wall cannot show (the view answers 400)."""
 
 
@@ -52,17 +52,17 @@ class WallRequest:
 
 
 def parse_request(params: Mapping[str, str]) -> WallRequest:
-    """``?brand=..&hours=..`` → a request; ``BadRequest`` for a missing/odd brand or hours outside 1..30 days."""
+    """``?brand=..&hours=..`` → a request; ``WallRequestError`` for a missing/odd brand or hours outside 1..30 days."""
     raw_hours = params.get("hours", "").strip() or str(DEFAULT_HOURS)
     try:
         hours = int(raw_hours)
     except ValueError:
-        raise BadRequest(f"hours must be a whole number, got {raw_hours!r}") from None
+        raise WallRequestError(f"hours must be a whole number, got {raw_hours!r}") from None
     if not 1 <= hours <= MAX_HOURS:
-        raise BadRequest(f"hours must be between 1 and {MAX_HOURS}, got {hours}")
+        raise WallRequestError(f"hours must be between 1 and {MAX_HOURS}, got {hours}")
     brand = params.get("brand", "").strip() or None
     if brand is not None and len(brand) > MAX_BRAND_CHARS:
-        raise BadRequest(f"brand names have at most {MAX_BRAND_CHARS} characters")
+        raise WallRequestError(f"brand names have at most {MAX_BRAND_CHARS} characters")
     return WallRequest(brand=brand, hours=hours)
 
 

@@ -19,17 +19,21 @@ from faust.web import Request, Response, View
 
 from pipeline.schema import utcnow
 from pipeline.wall.assets import Asset, page, static_asset
+from pipeline.wall.cache import TtlCache
 from pipeline.wall.data import QueryRunner, wall_data
-from pipeline.wall.panels import BadRequest, parse_request
+from pipeline.wall.panels import WallRequest, WallRequestError, parse_request
 
 Blocking = Callable[..., Awaitable[Any]]
 """Runs a blocking function with its arguments on the worker's database threads."""
+CACHE_S = 5.0
+"""Answers are shared this long between walls asking for the same brand and range (pages refresh every 15 s)."""
 
 
 def add_wall_pages(
     app: faust.App, run: QueryRunner, blocking: Blocking, clock: Callable[[], datetime] = utcnow
 ) -> None:
     """Register the wall's views on ``app``; ``run`` is the worker's read-only SQL runner."""
+    answers: TtlCache[WallRequest, dict[str, Any]] = TtlCache(CACHE_S)
 
     def send(view: View, asset: Asset, cache: str) -> Response:
         # aiohttp refuses a charset inside content_type=, so the header is set whole.
@@ -45,12 +49,15 @@ def add_wall_pages(
         async def get(self, request: Request) -> Response:
             try:
                 wanted = parse_request(request.query)
-            except BadRequest as exc:
+            except WallRequestError as exc:
                 return self.json({"error": str(exc)}, status=400)
-            try:
-                body = await blocking(wall_data, run, wanted, clock())
-            except Exception as exc:
-                return self.json({"error": f"the database did not answer: {exc}"}, status=503)
+            body = answers.get(wanted)
+            if body is None:
+                try:
+                    body = await blocking(wall_data, run, wanted, clock())
+                except Exception as exc:
+                    return self.json({"error": f"the database did not answer: {exc}"}, status=503)
+                answers.put(wanted, body)
             return self.json(body, headers={"Cache-Control": "no-store"})
 
     @app.page("/wall/static/{path:.+}")
