@@ -55,6 +55,7 @@
   function count(n) { return n >= 10000 ? compact.format(n) : whole.format(n); }
   function pct(x, digits) {
     if (x === null || x === undefined || isNaN(x)) return "–";
+    if (x > 0 && x < 0.005 && !digits) return "<1%";
     return (100 * x).toFixed(digits === undefined ? 0 : digits) + "%";
   }
   // Times in the screen's time zone, 24-hour clock (the browser's locale may prefer 12-hour).
@@ -207,9 +208,9 @@
     posts.forEach(function (r) {
       var li = el("li");
       var meta = li.appendChild(el("div", "meta"));
-      meta.appendChild(el("strong", "", "@" + r.author_handle));
+      meta.appendChild(el("strong", "", count(r.reach) + " reach"));
       meta.appendChild(document.createTextNode(
-        " · " + r.platform + " · reach " + count(r.reach) + " · " + clock(r.created_at) + (r.intent ? " · " + r.intent : "")
+        " · " + clock(r.created_at) + " · " + r.platform + " · @" + r.author_handle
       ));
       li.appendChild(el("div", "text", r.excerpt));
       list.appendChild(li);
@@ -290,7 +291,7 @@
     });
   }
 
-  function renderVolume(panel) {
+  function renderVolume(panel, data) {
     var s = panel && panel.series;
     var neg = s ? valuesOf(s, "negative") : [], neu = s ? valuesOf(s, "neutral") : [], pos = s ? valuesOf(s, "positive") : [];
     var sum = function (xs) { return xs.reduce(function (a, b) { return a + (b || 0); }, 0); };
@@ -307,10 +308,16 @@
     var filled = function (color) {
       return { stroke: color, width: 2, fill: color + "cc", points: { show: false } };
     };
+    // The interval still in progress is only partly counted: drawn, it would always look like a drop at the end.
+    // The legend's totals include it.
+    var complete = Date.parse(data.to) / 1000 - data.interval_s;
+    var done = function (xs) {
+      return xs.map(function (v, i) { return s.time[i] <= complete ? v : null; });
+    };
     drawChart("chart-volume", "card-volume", total > 0 ? s : null, {
       series: [{}, filled(COLORS.positive), filled(COLORS.neutral), filled(COLORS.negative)],
       scales: { y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.08)]; } } },
-    }, s ? [s.time, all, lower, neg.map(function (v) { return v || 0; })] : null);
+    }, s ? [s.time, done(all), done(lower), done(neg.map(function (v) { return v || 0; }))] : null);
   }
 
   function renderNegative(panel) {
@@ -374,7 +381,7 @@
     if (waiting) return "waiting";
     renderKpis(data);
     renderLists(data);
-    renderVolume(data.panels.volume_by_sentiment);
+    renderVolume(data.panels.volume_by_sentiment, data);
     renderNegative(data.panels.negative_share_band);
     renderShareOverTime(data.panels.share_of_voice_over_time, data.brand, data.brands);
     return "ready";
