@@ -192,6 +192,13 @@ def test_wall_page_in_headless_chromium(new_worker: Any, tmp_path: Path) -> None
     require_tool("chromium", "chromium")
     worker: Worker = new_worker()
     bootstrap = worker.env["KAFKA_BOOTSTRAP_SERVERS"]
+    url = f"{worker.url}/wall?hours=1"
+
+    # Nothing written yet: the page says it waits, instead of empty charts.
+    empty = open_in_chromium(url, tmp_path / "profile-empty")
+    assert empty.body().attrs.get("data-state") == "waiting", empty.text("status")
+    assert "hidden" not in empty.by_id("waiting").attrs and "hidden" in empty.by_id("grid").attrs
+
     now = datetime.now(UTC)
     mentions = demo_mentions(now)
     produce_mentions(bootstrap, mentions)
@@ -211,7 +218,6 @@ def test_wall_page_in_headless_chromium(new_worker: Any, tmp_path: Path) -> None
     assert httpx.get(f"{worker.url}/wall/data?hours=soon", timeout=10).status_code == 400
 
     # No incident yet: charts drawn with the database's numbers, no banner.
-    url = f"{worker.url}/wall?hours=1"
     calm = open_in_chromium(url, tmp_path / "profile-calm")
     assert calm.body().attrs.get("data-state") == "ready", calm.text("status")
     volume = calm.by_id("chart-volume")
@@ -222,7 +228,9 @@ def test_wall_page_in_headless_chromium(new_worker: Any, tmp_path: Path) -> None
         assert calm.count("canvas", inside=chart) >= 1, f"{chart}: uPlot drew no canvas"
     assert calm.text("kpi-mentions").startswith(f"Mentions {veloxa:,}")
     assert int(calm.by_id("list-sov").attrs["data-rows"] or 0) == 3  # Veloxa and both competitors
-    assert int(calm.by_id("list-posts").attrs["data-rows"] or 0) == min(4, negative_posts)
+    posts = calm.by_id("list-posts").attrs
+    assert int(posts["data-rows"] or 0) == min(4, negative_posts)
+    assert (int(posts["data-shown"] or 0) > 0) == (negative_posts > 0), "at least one post fits on the screen"
     banner = calm.by_id("incident-banner")
     assert "hidden" in banner.attrs and banner.attrs["data-count"] == "0"
 

@@ -5,7 +5,7 @@
 //   body[data-updated]          the server time of the data shown (ISO 8601)
 //   .chart[data-points]         non-null values drawn in that chart (0: the card shows its "no data" text)
 //   #chart-volume[data-total]   mentions drawn in the volume chart
-//   ol[data-rows]               rows in a list
+//   ol[data-rows]               rows in a list; data-shown: those that fit on the screen
 //   #incident-banner            hidden unless an incident is open; data-count = open incidents
 // Post texts come from the internet: they only ever go through textContent, never innerHTML.
 (function () {
@@ -29,6 +29,7 @@
   var hours = parseInt(params.get("hours"), 10) || 6;
   var charts = {};
   var lastUpdated = null;
+  var lastData = null;
   var timer = null;
 
   // ------------------------------------------------------------------ small helpers
@@ -73,6 +74,13 @@
   }
   function setEmpty(cardId, empty) { $(cardId).classList.toggle("is-empty", empty); }
 
+  // Drop whole rows that do not fit (a small screen) rather than showing half a row.
+  function fitLists() { document.querySelectorAll("#grid .bars, #grid .posts").forEach(fitRows); }
+  function fitRows(list) {
+    while (list.lastElementChild && list.scrollHeight > list.clientHeight + 1) list.removeChild(list.lastElementChild);
+    list.dataset.shown = String(list.children.length);
+  }
+
   // ------------------------------------------------------------------ header
   function renderBrands(data) {
     var select = $("brand");
@@ -84,7 +92,7 @@
       names.forEach(function (name) { select.appendChild(el("option", "", name)).value = name; });
     }
     select.value = data.brand || "";
-    select.disabled = names.length === 0;
+    select.hidden = names.length === 0;
   }
 
   function renderRanges() {
@@ -108,7 +116,9 @@
     })[0];
     $("incident-title").textContent = "Open incident · " + worst.severity;
     var what = SIGNALS[worst.signal] || worst.signal;
-    $("incident-text").textContent = worst.summary ? worst.summary + " (" + what + ")" : what;
+    var summary = worst.summary || "";
+    $("incident-text").textContent =
+      !summary ? what : summary.toLowerCase().indexOf(what) >= 0 ? summary : summary + " (" + what + ")";
     $("incident-more").textContent =
       "since " + clock(worst.opened_at) + " · " + since(worst.opened_at) +
       (incidents.length > 1 ? " · +" + (incidents.length - 1) + " more open" : "");
@@ -384,6 +394,7 @@
     renderVolume(data.panels.volume_by_sentiment, data);
     renderNegative(data.panels.negative_share_band);
     renderShareOverTime(data.panels.share_of_voice_over_time, data.brand, data.brands);
+    fitLists();
     return "ready";
   }
 
@@ -400,6 +411,7 @@
       })
       .then(function (data) {
         var state = render(data);
+        lastData = data;
         lastUpdated = data.generated_at;
         document.body.dataset.updated = lastUpdated;
         document.body.dataset.state = state;
@@ -436,6 +448,11 @@
     });
   });
   window.addEventListener("resize", function () {
+    // A screen's browser often goes full screen after loading: lists refill to the new height, charts resize.
+    if (lastData && lastData.brand) {
+      renderLists(lastData);
+      fitLists();
+    }
     Object.keys(charts).forEach(function (id) {
       var box = $(id);
       charts[id].setSize({ width: Math.max(box.clientWidth, 100), height: Math.max(box.clientHeight, 80) });
