@@ -10,6 +10,7 @@ Queries run on the worker's database threads (``blocking``), never on the event 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,8 @@ from pipeline.wall.assets import Asset, page, static_asset
 from pipeline.wall.cache import TtlCache
 from pipeline.wall.data import QueryRunner, wall_data
 from pipeline.wall.panels import WallRequest, WallRequestError, parse_request
+
+log = logging.getLogger("luister.wall")
 
 Blocking = Callable[..., Awaitable[Any]]
 """Runs a blocking function with its arguments on the worker's database threads."""
@@ -58,6 +61,8 @@ def add_wall_pages(
                 except Exception as exc:
                     return self.json({"error": f"the database did not answer: {exc}"}, status=503)
                 answers.put(wanted, body)
+                if body["errors"]:
+                    log.warning("wall page: panel queries failed: %s", body["errors"])
             return self.json(body, headers={"Cache-Control": "no-store"})
 
     @app.page("/wall/static/{path:.+}")

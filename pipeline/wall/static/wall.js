@@ -7,6 +7,7 @@
 //   #chart-volume[data-total]   mentions drawn in the volume chart
 //   ol[data-rows]               rows in a list; data-shown: those that fit on the screen
 //   #incident-banner            hidden unless an incident is open; data-count = open incidents
+//   .card.is-failed             its query failed on the server (the others still show)
 // Post texts come from the internet: they only ever go through textContent, never innerHTML.
 (function () {
   "use strict";
@@ -15,6 +16,17 @@
   var COLORS = { negative: "#ff5f5f", neutral: "#8fa3b8", positive: "#3ddc97", accent: "#5aa9ff" };
   var OTHER_BRANDS = ["#f5b942", "#c792ea", "#4dd0e1", "#ff8a65", "#aed581", "#f06292"];
   var SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 };
+  var CARDS = {
+    share_of_voice: "card-sov",
+    volume_by_sentiment: "card-volume",
+    negative_share_band: "card-negative",
+    share_of_voice_over_time: "card-sov-time",
+    top_topics: "card-topics",
+    top_intents: "card-intents",
+    languages: "card-where",
+    platforms: "card-where",
+    high_reach_negative: "card-posts",
+  };
   var SIGNALS = {
     volume: "mention volume",
     negative_volume: "negative volume",
@@ -379,6 +391,13 @@
     }, s ? [s.time].concat(s.series.map(function (x) { return x.values; })) : null);
   }
 
+  function markFailures(errors) {
+    Object.keys(CARDS).forEach(function (key) { $(CARDS[key]).classList.remove("is-failed"); });
+    Object.keys(errors).forEach(function (key) {
+      if (CARDS[key]) $(CARDS[key]).classList.add("is-failed", "is-empty");
+    });
+  }
+
   // ------------------------------------------------------------------ one refresh
   function render(data) {
     renderBrands(data);
@@ -394,6 +413,7 @@
     renderVolume(data.panels.volume_by_sentiment, data);
     renderNegative(data.panels.negative_share_band);
     renderShareOverTime(data.panels.share_of_voice_over_time, data.brand, data.brands);
+    markFailures(data.errors || {});
     fitLists();
     return "ready";
   }
