@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps run test lint typecheck dashboards bench bench-alert bench-models bench-fresh bench-memory bench-queries bench-nab bench-false-alarms eval train clean
+.PHONY: install system-deps run test lint typecheck dashboards vendor-js bench bench-alert bench-models bench-fresh bench-memory bench-queries bench-nab bench-false-alarms eval train clean
 .DEFAULT_GOAL := help
 
 help:
@@ -14,6 +14,7 @@ help:
 	@echo "make run           install, then run the whole pipeline on the embedded broker and engine (luister run)"
 	@echo "make test          install (+ Debian's chromium and prometheus), then lint, type-check and run the tests"
 	@echo "make dashboards    regenerate the Grafana dashboards' JSON (dashboards/generated) and alert rules (provisioning/alerting)"
+	@echo "make vendor-js     re-vendor the wall page's chart library (uPlot UPLOT_VERSION=1.6.32) from npm"
 	@echo "make bench         end-to-end vs model-only throughput and ingest→queryable latency (JSON on stdout)"
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make bench-fresh   fresh clone → make run → first enriched mention via luister sql, timed (JSON)"
@@ -64,6 +65,11 @@ test: system-deps lint typecheck
 
 dashboards: install
 	$(BIN)/luister dashboards generate
+
+# The wall page's chart library, committed under pipeline/wall/static/vendor (offline walls): needs npm.
+UPLOT_VERSION ?= 1.6.32
+vendor-js:
+	scripts/vendor_wall_js.sh $(UPLOT_VERSION)
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_pipeline

@@ -1,5 +1,8 @@
 """The Faust application: two agents and a few web pages, thin shells around :mod:`pipeline.steps`.
 
+Pages: ``/health``, ``/metrics``, read-only ``/sql`` and, where the worker has SQL, the wall page ``/wall``
+(:mod:`pipeline.wall`).
+
 Flow (docs/architecture.md)::
 
     mentions.raw ─► enrich agent: decode ─► dedup ─► one model call ─► publish ─► commit
@@ -455,6 +458,11 @@ def create_app(services: Services) -> faust.App:
                 headers = {"X-Luister-Truncated": "1" if result.get("truncated") else "0"}
                 return self.bytes(body, content_type=PARQUET_MEDIA_TYPE, headers=headers)
             return self.json(result)
+
+    if services.sql is not None:
+        from pipeline.wall.web import add_wall_pages
+
+        add_wall_pages(app, services.sql, blocking=lambda fn, *args: run_blocking(db_pool, fn, *args))
 
     app.luister_committer = committer  # type: ignore[attr-defined]
     app.luister_state = state  # type: ignore[attr-defined]

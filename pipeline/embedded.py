@@ -110,7 +110,8 @@ def run_embedded(settings: Settings, demo: DemoOptions | None) -> int:
         say(f"demo: {demo.rate_per_s:g} mentions/s, a complaint snowballs after {demo.crisis_after_s:g}s")
     say('query meanwhile: luister sql "SELECT sentiment, count() FROM mentions_v GROUP BY sentiment"')
     try:
-        return run_worker(settings, bootstrap, hooks=hooks, say=say)
+        # The demo's traffic starts now: a one-hour wall shows it best.
+        return run_worker(settings, bootstrap, hooks=hooks, say=say, wall_hours=1 if demo is not None else None)
     finally:
         if broker is not None:
             broker.stop()

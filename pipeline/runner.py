@@ -112,8 +112,12 @@ def run_worker(
     bootstrap_servers: str,
     hooks: list[AppHook] | None = None,
     say: Callable[[str], None] | None = None,
+    wall_hours: int | None = None,
 ) -> int:
-    """Run one worker until SIGINT/SIGTERM; returns the exit code."""
+    """Run one worker until SIGINT/SIGTERM; returns the exit code.
+
+    ``wall_hours``: the time range the printed wall page URL asks for (None: the page's default).
+    """
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     say(f"luister worker: broker {bootstrap_servers}, data {settings.data_dir}")
@@ -140,6 +144,8 @@ def run_worker(
         hook(app, services)
     web = f"http://{settings.worker.web_host}:{settings.worker.web_port}"
     say(f"worker web: {web}/health  {web}/metrics  {web}/sql?q=SELECT+1")
+    wall = f"{web}/wall" + (f"?hours={wall_hours}" if wall_hours else "")
+    say(f"wall page: {wall}  (open it on a screen: live panels, incident banner)")
     worker = faust.Worker(app, loglevel=os.environ.get("LUISTER_LOG_LEVEL", "WARNING"), quiet=True)
     code = 0
     with announced(settings, web):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from harness import REPO, wait_for
 
@@ -82,6 +84,11 @@ def test_run_serves_sql_while_running_and_ctrl_c_stops_everything(tmp_path: Path
             return int(result.stdout.splitlines()[1])
 
         assert wait_for(lambda: enriched() >= 200, 120, "the demo's 200 mentions queryable via luister sql")
+        # The wall page it printed answers with the demo's brands.
+        wall = re.search(r"wall page: (http://127\.0\.0\.1:\d+/wall\?hours=1)", (tmp_path / "run.log").read_text())
+        assert wall is not None
+        shown = httpx.get(wall.group(1).replace("/wall?", "/wall/data?"), timeout=30).json()
+        assert shown["brand"] == "Veloxa" and shown["panels"]["headline"]["rows"][0][0] > 0
         broker_pids = children(proc.pid)
         assert broker_pids, "the embedded broker runs as a child process"
         started = time.monotonic()
