@@ -19,7 +19,7 @@ help:
 	@echo "make bench-models  model-only throughput benchmark (JSON on stdout)"
 	@echo "make bench-fresh   fresh clone → make run → first enriched mention via luister sql, timed (JSON)"
 	@echo "make bench-memory  RSS of luister run (worker + broker) under demo traffic over MINUTES=30 (JSON)"
-	@echo "make bench-alert   time from a demo crisis's first post to the Slack alert, real pipeline (JSON)"
+	@echo "make bench-alert   time from a demo crisis's first post to the Slack alert, real pipeline (JSON; RAMP_S=30: a burst)"
 	@echo "make bench-queries brand-query matching throughput, 50 queries on one core (JSON on stdout)"
 	@echo "make bench-nab     NAB score of luister detect's alert decisions on NAB_DIR=../shared/data/nab-dev (JSON)"
 	@echo "make bench-false-alarms  detector false alarms per brand-day and recall on synthetic traffic (JSON)"
@@ -81,8 +81,9 @@ MINUTES ?= 30
 bench-memory: install
 	$(BIN)/python -m benchmarks.bench_memory --minutes $(MINUTES)
 
+RAMP_S ?= 300
 bench-alert: install
-	$(BIN)/python -m benchmarks.bench_alert
+	$(BIN)/python -m benchmarks.bench_alert --ramp-s $(RAMP_S)
 
 bench-queries: install
 	$(BIN)/python -m benchmarks.bench_queries
