@@ -7,10 +7,7 @@ of the first anomalous bucket, ``seq`` counts the steps, so a replay of the same
 
 A partial (still-filling) bucket may open an incident early (``peek``). When that bucket completes, the incident's
 severity is set from the full bucket without an event, so the tracker ends up in exactly the state a replay of
-complete buckets reaches (same ids for every later step); only the opening event's figures may differ. A partial
-look is held to the elapsed part of the bucket's expectation, so the complete bucket may turn out not anomalous
-(a burst in its first seconds, then nothing): the early incident is then resolved at once (*retracted*), which
-again leaves the tracker where a replay of complete buckets is (no incident).
+complete buckets reaches (same ids for every later step); only the opening event's figures may differ.
 """
 
 from __future__ import annotations
@@ -108,13 +105,8 @@ class IncidentTracker:
         inc = self.open
         if inc is not None and inc.partial_start is not None:
             inc.partial_start = None
-            if inc.opened_at == a.start:  # the bucket that opened it early
-                if not a.anomalous:  # the whole bucket did not hold it: retract
-                    inc.seq += 1
-                    event = self._event("resolved", a, end, None, f"retracted: {describe(a)}")
-                    self.open = None
-                    return [event]
-                inc.severity = severity_of(a, cfg)  # catch up silently
+            if inc.opened_at == a.start:  # the bucket that opened it early: catch up silently
+                inc.severity = severity_of(a, cfg)
                 inc.last_event = end
                 return []
         if inc is None:

@@ -76,22 +76,3 @@ def test_a_partial_bucket_opens_early_and_the_completed_bucket_emits_nothing_mor
     replayed = replay.step(full, lambda _: 20.0, lambda _: "")
     assert replayed[0].event_id == opened[0].event_id  # delivery drops the replayed duplicate
     assert live.to_state() == replay.to_state()  # from here on both emit the same steps
-
-
-def test_an_early_opening_the_complete_bucket_does_not_hold_is_retracted_as_a_replay_would_never_open_it() -> None:
-    live = IncidentTracker("acme", None, "volume", INTERVAL, FAST)
-    replay = IncidentTracker("acme", None, "volume", INTERVAL, FAST)
-    opened = live.peek(a(5, 0.7, observed=30.0), T0 + 5 * INTERVAL + 12, lambda _: 20.0, lambda _: "early")
-    assert [e.stage for e in opened] == ["opened"]
-    full = a(5, 0.2, observed=14.0)  # the burst was all there was
-    retracted = live.step(full, lambda _: 20.0, lambda _: "line")
-    assert [(e.stage, e.incident_id, e.seq) for e in retracted] == [("resolved", opened[0].incident_id, 1)]
-    assert retracted[0].summary == "retracted: line"
-    assert replay.step(full, lambda _: 20.0, lambda _: "line") == []
-    assert live.to_state() == replay.to_state()
-    # the next anomalous bucket opens a new incident, with the id a replay gives it
-    later = a(6, 0.9)
-    assert (
-        live.step(later, lambda _: 20.0, lambda _: "")[0].event_id
-        == replay.step(later, lambda _: 20.0, lambda _: "")[0].event_id
-    )
