@@ -5,13 +5,7 @@
 Runs the full multi-signal ``Detector`` (default configuration) over weeks of 1-minute buckets per brand
 (benchmarks/synthetic_traffic.py) and prints JSON: incidents opened outside injected events per brand-day (goal
 <= 0.1), by signal and by brand volume; the share of injected events during which the brand got an incident
-(recall, by kind); and the minutes from an event's first bucket to the moment the incident opened.
-
-Each bucket is also peeked at while it fills, as the pipeline does: at every step of ``peek_steps`` (config.py)
-before the last, with the counts that had arrived by then (binomial thinning of the bucket's counts, nested from
-step to step; the reach of a random subset of its negative posts). The detector rounds the elapsed part of a
-bucket up to a step, so these looks dominate any the pipeline makes whatever its polling rate. ``--no-peeks``
-replays completed buckets only.
+(recall, by kind); and the minutes from an event's first bucket to the end of the bucket that opened it.
 ``--set name=value`` overrides a configuration field, for protocol studies only (the defaults are what ships).
 """
 
@@ -23,12 +17,11 @@ import json
 import statistics
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
 from benchmarks.synthetic_traffic import DAY, BrandSpec, Injected, brand_buckets, brand_specs, schedule
-from pipeline.detect.buckets import Bucket, PlatformCounts
 from pipeline.detect.config import DEFAULT_CONFIG, DetectorConfig
 from pipeline.detect.detector import Detector
 from pipeline.incidents import IncidentEvent
@@ -52,56 +45,10 @@ def _configure(overrides: list[str]) -> DetectorConfig:
     return dataclasses.replace(DEFAULT_CONFIG, **values)  # type: ignore[arg-type]
 
 
-def filling(bucket: Bucket, steps: int, interval_s: float, rng: np.random.Generator) -> list[tuple[Bucket, datetime]]:
-    """The bucket as it stood at each step before the last (what a peek then sees), with the moment of each."""
-    if steps < 2:
-        return []
-
-    def nested(total: int) -> list[int]:
-        counts, so_far = [], 0
-        for k in range(1, steps):
-            # of what had not arrived by the previous step, the share that arrives during this one
-            so_far += int(rng.binomial(total - so_far, (1.0 / steps) / (1.0 - (k - 1) / steps)))
-            counts.append(so_far)
-        return counts
-
-    mentions = nested(bucket.mentions)
-    negative = nested(bucket.negative)
-    platforms = {name: (nested(c.mentions), nested(c.negative)) for name, c in bucket.platforms.items()}
-    reach_order = rng.permutation(len(bucket.negative_posts))
-    reaches = [bucket.negative_posts[i].reach for i in reach_order]
-    share = bucket.negative_reach / max(sum(reaches), 1) if reaches else 0.0
-    out = []
-    for k in range(steps - 1):
-        neg = min(negative[k], mentions[k])
-        reach = (
-            share * sum(reaches[: negative[k]])
-            if reaches
-            else bucket.negative_reach * (negative[k] / max(bucket.negative, 1))
-        )
-        partial = Bucket(
-            brand=bucket.brand,
-            start=bucket.start,
-            mentions=mentions[k],
-            negative=neg,
-            negative_reach=float(reach),
-            platforms={n: PlatformCounts(m[k], min(g[k], m[k])) for n, (m, g) in platforms.items()},
-        )
-        out.append((partial, bucket.start + timedelta(seconds=(k + 1) * interval_s / steps)))
-    return out
-
-
 def run(
-    brands: int,
-    days: int,
-    warmup_days: int,
-    seed: int,
-    per_brand: int,
-    config: DetectorConfig,
-    peeks: bool = True,
+    brands: int, days: int, warmup_days: int, seed: int, per_brand: int, config: DetectorConfig
 ) -> dict[str, object]:
     rng = np.random.default_rng(seed)
-    arrivals = np.random.default_rng(seed + 1_000)  # its own stream: the traffic is the same with or without peeks
     start = datetime(2026, 3, 2, tzinfo=UTC).timestamp()  # a Monday
     specs = brand_specs(rng, brands)
     injected = schedule(rng, specs, start, days, warmup_days, per_brand)
@@ -109,14 +56,9 @@ def run(
     opened: list[IncidentEvent] = []
     buckets = 0
     started = time.perf_counter()
-    steps = config.peek_steps if peeks else 0
-    looks = 0
     for spec in specs:
         for bucket in brand_buckets(rng, spec, start, days, injected):
             buckets += 1
-            for partial, now in filling(bucket, steps, 60.0, arrivals):
-                looks += 1
-                opened += [e for e in detector.peek(partial, now) if e.stage == "opened"]
             opened += [e for e in detector.observe(bucket) if e.stage == "opened"]
     seconds = time.perf_counter() - started
     by_brand: dict[str, list[Injected]] = defaultdict(list)
@@ -153,7 +95,6 @@ def run(
         "seed": seed,
         "brand_days_measured": brand_days,
         "buckets": buckets,
-        "peeks": looks,
         "false_incidents": len(false),
         "false_per_brand_day": round(len(false) / brand_days, 4),
         "false_per_brand_day_by_signal": {
@@ -186,12 +127,9 @@ def main() -> None:
     parser.add_argument("--events-per-brand", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--no-peeks", action="store_true", help="replay completed buckets only (no partial looks)")
     args = parser.parse_args()
     config = _configure(args.set)
-    result = run(
-        args.brands, args.days, args.warmup_days, args.seed, args.events_per_brand, config, peeks=not args.no_peeks
-    )
+    result = run(args.brands, args.days, args.warmup_days, args.seed, args.events_per_brand, config)
     print(json.dumps(result, indent=2))
 
 

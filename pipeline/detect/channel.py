@@ -44,7 +44,6 @@ class Assessment:
     log10_p: float  # log10 of the calibrated probability of so surprising a count (see evt.py)
     score: float  # in [0, 1]; 0.5 = exactly at the alerting level
     warm: bool  # past the warm-up: may alert
-    fraction: float = 1.0  # the part of the newest bucket that ``observed`` covers (< 1: a still-filling bucket)
 
     @property
     def anomalous(self) -> bool:
@@ -119,9 +118,9 @@ class CountChannel:
             return 0.0
         return -log10_sf(obs, exp, phi)
 
-    def _measure(self, start: float, count: float, exposure: float, fraction: float = 1.0) -> _Measured:
+    def _measure(self, start: float, count: float, exposure: float) -> _Measured:
         slot = round(start / self.interval_s)
-        mu = max(self.baseline.expected(start + self.interval_s / 2, exposure), self._floor) * fraction
+        mu = max(self.baseline.expected(start + self.interval_s / 2, exposure), self._floor)
         newest: dict[int, tuple[float, float]] = {}
         block_x: dict[int, float] = {}
         phis: dict[int, float] = {}
@@ -144,24 +143,13 @@ class CountChannel:
             totals.append(self.sums.window(slot - b * n + 1, slot, slot, count, mu) if whole else newest[b])
         return _Measured(slot, mu, totals, surprises, newest, block_x, phis)
 
-    def assess(self, start: float, count: float, exposure: float = 0.0, fraction: float = 1.0) -> Assessment:
+    def assess(self, start: float, count: float, exposure: float = 0.0) -> Assessment:
         """How unusual ``count`` is for the bucket starting at ``start``; learns nothing (a partial bucket's count
-        so far may be given, except for a conditional channel, whose expectation grows with the exposure).
+        so far may be given, except for a conditional channel, whose expectation grows with the exposure)."""
+        return self._assess(start, self._measure(start, count, exposure))
 
-        ``fraction`` < 1: ``count`` covers only that part of the bucket (it is still filling). The bucket's
-        expectation is scaled by it, and the look is held to ``alpha / (peek_steps - 1)`` (config.py)."""
-        if not 0.0 < fraction <= 1.0:
-            raise ValueError(f"fraction {fraction} is not in (0, 1]")
-        if fraction == 1.0:
-            return self._assess(start, self._measure(start, count, exposure))
-        log10_alpha = self.log10_alpha - math.log10(max(self.config.peek_steps - 1, 1))
-        return self._assess(start, self._measure(start, count, exposure, fraction), log10_alpha, fraction)
-
-    def _assess(
-        self, start: float, m: _Measured, log10_alpha: float | None = None, fraction: float = 1.0
-    ) -> Assessment:
+    def _assess(self, start: float, m: _Measured) -> Assessment:
         cfg = self.config
-        log10_alpha = self.log10_alpha if log10_alpha is None else log10_alpha
         best: tuple[float, int, float] = (0.0, 0, 0.0)  # score, test index, log10 tail
         for i, x in enumerate(m.surprises):
             if x <= 0.0:
@@ -173,13 +161,13 @@ class CountChannel:
             if gate <= best[0]:
                 continue
             tail = self.tails[i].log10_tail(x)
-            score = min(gate, 0.5 * tail / log10_alpha, 1.0)
+            score = min(gate, 0.5 * tail / self.log10_alpha, 1.0)
             if score > best[0]:
                 best = (score, i, tail)
         score, i, tail = best
         obs, exp = m.totals[i]
         b, n = self.tests[i]
-        return Assessment(start, obs, exp, b * n, tail, score, self.warm, fraction)
+        return Assessment(start, obs, exp, b * n, tail, score, self.warm)
 
     def upper(self, assessment: Assessment) -> float:
         """Roughly the count over the assessment's window at which its test alerts (for humans: a search that

@@ -68,11 +68,6 @@ class DetectorConfig:
     theme_window_s: float = HOUR
     theme_baseline_s: float = DAY
     theme_max_clusters: int = 200
-    #: A still-filling bucket (``peek``) is compared with a part of the bucket's expectation: the elapsed part
-    #: rounded *up* to a multiple of ``1 / peek_steps`` (while a step's counts grow, its expectation stays put, so
-    #: every look within a step is dominated by the one at the step's end, whatever the polling rate). The steps
-    #: before the last are ``peek_steps - 1`` extra tests per bucket, each held to ``alpha / (peek_steps - 1)``.
-    peek_steps: int = 4
     #: Severity = the lower of the two levels reached: ratio to expectation, and excess count.
     severity_ratio: tuple[float, float, float] = (4.0, 8.0, 16.0)
     severity_excess: tuple[float, float, float] = (20.0, 80.0, 320.0)

@@ -141,19 +141,12 @@ class BrandDetector:
         start = bucket.start.timestamp()
         if self.last_start is not None and start <= self.last_start:
             return []  # already completed
-        # the part of the bucket that has passed, rounded up to a step (config.py): the counts so far are held to
-        # that part of its expectation
-        steps = max(self.config.peek_steps, 1)
-        fraction = min(math.ceil((now - start) / self.interval_s * steps) / steps, 1.0)
-        if fraction <= 0.0:
-            return []
         events: list[IncidentEvent] = []
         for platform, signal, count, exposure in self._values(bucket, partial=True):
             if signal not in _GROWING or (platform, signal) not in self.keys:
                 continue
             key = self.keys[(platform, signal)]
-            assessed = key.channel.assess(start, count, exposure, fraction)
-            a = self._gate(platform, signal, key.channel, assessed)
+            a = self._gate(platform, signal, key.channel, key.channel.assess(start, count, exposure))
             events += key.tracker.peek(a, now, key.channel.upper, describe(signal, key.channel))
         return events
 
@@ -191,7 +184,7 @@ class BrandDetector:
 
 
 def _cold(a: Assessment) -> Assessment:
-    return Assessment(a.start, a.observed, a.expected, a.window, a.log10_p, a.score, False, a.fraction)
+    return Assessment(a.start, a.observed, a.expected, a.window, a.log10_p, a.score, warm=False)
 
 
 class Detector:

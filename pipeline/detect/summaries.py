@@ -46,8 +46,6 @@ def describe(signal: Signal, channel: CountChannel) -> Callable[[Assessment], st
                 f"{baseline.share:.0%} baseline over {span}"
             )
         noun = NOUNS.get(signal, signal)
-        if a.fraction < 1.0 and a.window == 1:
-            span = f"the first {a.fraction * channel.interval_s:.0f} s of {span}"
         return f"{noun} {ratio} baseline: {a.observed:.0f} vs {a.expected:.1f} expected in {span}"
 
     return line

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
-import pytest
 from detect_helpers import FAST, INTERVAL, START, seasonal_counts
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,24 +139,3 @@ def test_weekly_profile_learns_a_quiet_weekend() -> None:
     weekday = channel.baseline.expected(T0 + 21 * DAY + 14 * 3600)  # a Monday afternoon
     weekend = channel.baseline.expected(T0 + 26 * DAY + 14 * 3600)  # a Saturday afternoon
     assert weekend < 0.7 * weekday
-
-
-def first_alarm(channel: CountChannel, t: float, fraction: float) -> int:
-    return next(n for n in range(0, 2_000) if channel.assess(t, n, fraction=fraction).anomalous)
-
-
-def test_a_partial_look_holds_the_count_so_far_to_that_part_of_the_expectation_at_a_stricter_bar() -> None:
-    counts = seasonal_counts(np.random.default_rng(8), 300, 20.0)
-    channel, _ = run(counts)
-    t = T0 + 300 * INTERVAL
-    whole, half = channel.assess(t, 30), channel.assess(t, 30, fraction=0.5)
-    assert half.expected == pytest.approx(0.5 * whole.expected)
-    assert (half.fraction, whole.fraction) == (0.5, 1.0)
-    # half a bucket alarms on fewer mentions than a whole one would need ...
-    assert first_alarm(channel, t, 0.5) < first_alarm(channel, t, 1.0)
-    # ... but more than a single look at it would (alpha / (peek_steps - 1))
-    single, _ = run(counts)
-    single.config = dataclasses.replace(FAST, peek_steps=2)
-    assert first_alarm(single, t, 0.5) < first_alarm(channel, t, 0.5)
-    with pytest.raises(ValueError):
-        channel.assess(t, 30, fraction=0.0)

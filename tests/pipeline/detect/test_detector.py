@@ -210,18 +210,3 @@ def test_counts_only_history_teaches_themes_nothing_so_they_wait_for_their_own_b
         )
         data[i] = dataclasses.replace(b, negative_posts=b.negative_posts + extra)
     assert not [e for e in run(data) if e.signal == "theme"]
-
-
-def test_a_peek_rounds_the_elapsed_part_up_to_a_step_and_says_how_much_it_saw() -> None:
-    data = with_crisis(traffic(np.random.default_rng(3), N, posts=False), 300, 4, 300)
-    live = Detector(INTERVAL, FAST)
-    for b in data[:300]:
-        live.observe(b)
-    b = data[300]
-    partial = dataclasses.replace(b, mentions=int(b.mentions * 0.2), negative=int(b.negative * 0.2))
-    assert live.peek(partial, at(300)) == []  # nothing has passed yet
-    events = live.peek(partial, at(300) + timedelta(seconds=0.2 * INTERVAL))  # rounded up to a quarter
-    negative = [e for e in events if e.stage == "opened" and e.signal == "negative_volume"]
-    assert negative, events
-    assert f"in the first {0.25 * INTERVAL:.0f} s of 10 min" in negative[0].summary
-    assert negative[0].observed == partial.negative
