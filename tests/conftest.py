@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clickhouse_connect.driver.client import Client
+from fresh_database import fresh_database
 
 from pipeline.settings import ClickHouseSettings
-from pipeline.storage import apply_migrations, open_client
+from pipeline.storage import open_client
 
 REPO = Path(__file__).resolve().parent.parent
 RESOURCES = REPO / "models" / "resources"
@@ -43,7 +43,5 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
 @pytest.fixture
 def engine_db(engine: Client) -> Iterator[str]:
     """A freshly migrated, throw-away database on ``engine``."""
-    name = f"luister_test_{uuid.uuid4().hex[:12]}"
-    apply_migrations(engine, name)
-    yield name
-    engine.command(f"DROP DATABASE IF EXISTS {name}")
+    with fresh_database(engine) as name:
+        yield name

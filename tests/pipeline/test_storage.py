@@ -135,10 +135,11 @@ def client(request: pytest.FixtureRequest) -> Client:
 
 @pytest.fixture
 def database(client: Client) -> Iterator[str]:
-    name = f"luister_test_{uuid.uuid4().hex[:12]}"
-    apply_migrations(client, name)
-    yield name
-    client.command(f"DROP DATABASE IF EXISTS {name}")
+    # imported here: the kill tests' child processes import this module without tests/ on their path
+    from fresh_database import fresh_database
+
+    with fresh_database(client) as name:
+        yield name
 
 
 def rollup(client: Client, db: str) -> Sequence[Sequence[Any]]:
