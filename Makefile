@@ -72,7 +72,7 @@ vendor-js:
 	scripts/vendor_wall_js.sh $(UPLOT_VERSION)
 
 bench: install
-	$(BIN)/python -m benchmarks.bench_pipeline
+	$(BIN)/python -m benchmarks.bench_pipeline --compare-inline
 
 bench-fresh:
 	python3 benchmarks/first_mention.py

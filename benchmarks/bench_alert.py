@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import statistics
 import sys
@@ -196,6 +197,11 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
                     _run_live(broker.bootstrap_servers, stream, boundary, hook, sent_at, profile, args)
                 )
                 hook_log = list(hook.received)
+                where_time_went = (
+                    breakdown(worker, sent_at["origin"], opened[0])
+                    if opened is not None and "origin" in sent_at
+                    else None
+                )
                 incidents = worker.sql(
                     "SELECT incident_id, signal, severity, opened_at, summary FROM incidents_v ORDER BY opened_at"
                 )
@@ -215,11 +221,82 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
         seconds_from_origin_sent=round(opened[0] - sent_at["origin"], 1),
         seconds_from_origin_created=round(opened[0] - sent_at["origin_created"], 1),
         message=opened[1][:300],
+        breakdown=where_time_went,
         openings_before_origin=[
             text[:200] for at, body in hook_log if at < sent_at["origin"] for text in [str(body.get("text", ""))]
         ],
     )
     return result
+
+
+COUNT_SIGNALS = {"volume": "", "negative_volume": "AND sentiment = 'negative'"}
+
+
+def breakdown(worker: WorkerProcess, origin_sent: float, hook_at: float) -> dict[str, Any]:
+    """Where the seconds from the origin's send to the webhook went, read back from the worker's own tables.
+
+    All times are seconds after the origin was sent (one machine, one clock). ``threshold_*``: when the k-th
+    mention of the opening bucket (k = the detector's ``upper``, rounded up; the signal's own filter) was ingested
+    and became queryable: the earliest a peek could have seen the count it alerts on. ``upper`` is the detector's
+    rough alerting count for a one-bucket window, so these two are approximate for multi-bucket tests.
+    """
+
+    def rel(ms: Any) -> float | None:
+        return None if ms is None else round(int(ms) / 1000 - origin_sent, 1)
+
+    since = int((origin_sent - 120) * 1000)
+    openings = worker.sql(
+        "SELECT event_id, signal, ifNull(platform, ''), toUnixTimestamp64Milli(opened_at), "
+        "toUnixTimestamp64Milli(at), toUnixTimestamp64Milli(written_at), observed, upper "
+        f"FROM incident_events WHERE brand = '{BRAND}' AND stage = 'opened' "
+        f"AND at >= fromUnixTimestamp64Milli(toInt64({since})) ORDER BY at, written_at LIMIT 1"
+    )
+    if not openings:
+        return {"error": "no opening in incident_events"}
+    event_id, signal, platform, opened_ms, at_ms, written_ms, observed, upper = openings[0]
+    deliveries = worker.sql(
+        "SELECT toUnixTimestamp64Milli(min(attempted_at)), toUnixTimestamp64Milli(min(delivered_at)) "
+        f"FROM alert_deliveries WHERE event_id = '{event_id}'"
+    )
+    lag = worker.sql(
+        "SELECT quantiles(0.5, 0.95)(dateDiff('millisecond', ingested_at, written_at)) / 1000, count() "
+        f"FROM mentions_v WHERE has(brands.brand, '{BRAND}') "
+        f"AND ingested_at >= fromUnixTimestamp64Milli(toInt64({int(origin_sent * 1000)})) "
+        f"AND ingested_at <= fromUnixTimestamp64Milli(toInt64({int(hook_at * 1000)}))"
+    )
+    out: dict[str, Any] = {
+        "signal": signal,
+        "platform": platform or None,
+        "bucket_start": rel(opened_ms),
+        "detector_emitted": rel(at_ms),
+        "peek": int(at_ms) < int(opened_ms) + 60_000,
+        "incident_written": rel(written_ms),
+        "delivery_attempted": rel(deliveries[0][0]) if deliveries else None,
+        "webhook_received": round(hook_at - origin_sent, 1),
+        "observed": observed,
+        "upper": upper,
+        "brand_lag_p50_p95_s": lag[0][0] if lag else None,
+    }
+    origin_rows = worker.sql(
+        "SELECT toUnixTimestamp64Milli(min(written_at)) FROM mentions_v "
+        f"WHERE has(brands.brand, '{BRAND}') AND ingested_at >= fromUnixTimestamp64Milli(toInt64({since + 120_000}))"
+    )
+    out["first_brand_mention_queryable"] = rel(origin_rows[0][0]) if origin_rows else None
+    if signal in COUNT_SIGNALS and upper is not None:
+        k = max(math.ceil(float(upper)), 1)
+        on_platform = f"AND platform = '{platform}'" if platform else ""
+        rows = worker.sql(
+            "SELECT toUnixTimestamp64Milli(ingested_at), toUnixTimestamp64Milli(written_at) "
+            f"FROM mentions_v ARRAY JOIN `brands.brand` AS brand WHERE brand = '{BRAND}' "
+            f"AND toStartOfMinute(created_at) = fromUnixTimestamp64Milli(toInt64({int(opened_ms)})) "
+            f"{COUNT_SIGNALS[signal]} {on_platform}"
+        )
+        ingested = sorted(int(r[0]) for r in rows)
+        queryable = sorted(int(r[1]) for r in rows)
+        out["threshold_k"] = k
+        out["threshold_ingested"] = rel(ingested[k - 1]) if len(ingested) >= k else None
+        out["threshold_queryable"] = rel(queryable[k - 1]) if len(queryable) >= k else None
+    return out
 
 
 async def _run_live(

@@ -66,7 +66,12 @@ def rss_by_kind(root: int) -> dict[str, float]:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, IndexError, ValueError):
             continue
-        kind = "broker" if "tansu" in cmd else "worker" if pid == root else "other"
+        if "tansu" in cmd:
+            kind = "broker"
+        elif "pipeline.model_process" in cmd:
+            kind = "model"
+        else:
+            kind = "worker" if pid == root else "other"
         totals[kind] = totals.get(kind, 0.0) + pages * PAGE / 1e6
     return {k: round(v, 1) for k, v in sorted(totals.items())}
 

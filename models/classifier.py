@@ -21,9 +21,12 @@ from models.datasets import SENTIMENT_LABELS
 from models.encoder import Encoded, EncoderOptions, TextEncoder
 from models.heads import LinearHead
 from models.langid import LanguageIdentifier
+from models.predictions import Predictions
 from models.prototypes import PrototypeHead, load_label_set
 
 Array = npt.NDArray[np.float32]
+
+__all__ = ["Classifier", "ClassifierOptions", "Post", "Predictions", "read_posts"]
 
 
 @dataclass(frozen=True)
@@ -45,21 +48,6 @@ class Post:
     text: str | None
     error: str | None = None
     truncated: bool = False
-
-
-@dataclass
-class Predictions:
-    """Batch output, row-aligned with the input texts."""
-
-    lang: list[str]
-    lang_confidence: list[float]
-    sentiment: list[str]
-    sentiment_scores: Array
-    intent: list[str]
-    intent_scores: Array
-    topics: list[list[tuple[str, float]]]
-    embeddings: Array
-    truncated: list[bool]
 
 
 class Classifier:

@@ -5,7 +5,7 @@ Pages: ``/health``, ``/metrics``, read-only ``/sql`` and, where the worker has S
 
 Flow (docs/architecture.md)::
 
-    mentions.raw ─► enrich agent: decode ─► dedup ─► one model call ─► publish ─► commit
+    mentions.raw ─► enrich agent: decode ─► dedup ─► one model call ─► publish ─► commit (2 batches in flight)
                         └─ invalid ─► mentions.deadletter (original bytes, reason in headers)
     mentions.enriched ─► sink agent: decode ─► one insert (dedup token) ─► commit
     rollups ─► detector timer (pipeline/detector_task.py, one worker) ─► alerts
@@ -14,8 +14,9 @@ Flow (docs/architecture.md)::
 Offsets: both input topics are declared with ``acks=False``, so Faust never commits them on its own (its
 take() buffer acks a batch even when the agent is cancelled half-way through it). :class:`OffsetCommitter`
 commits only offsets whose records were published (enricher) or written (sink) and acknowledged.
-Backpressure: while the model or ClickHouse is busy or failing, an agent does not take its next batch; Faust's
-bounded stream buffer fills and the consumer stops fetching. Nothing is buffered without bound.
+Backpressure: while the model or ClickHouse is busy or failing, an agent does not take its next batch (the
+enricher holds at most two, in order: one in the model, one queued or publishing); Faust's bounded stream buffer
+fills and the consumer stops fetching. Nothing is buffered without bound.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from pipeline.settings import KafkaSettings, Settings
 from pipeline.steps.commit import OffsetCommitter, next_offsets
 from pipeline.steps.decode import InvalidMessage, decode_mention
 from pipeline.steps.dedup import RecentMentions
-from pipeline.steps.enrich import Enricher
+from pipeline.steps.enrich import Enricher, ModelUnavailableError
 from pipeline.steps.guard import InvalidShare
 from pipeline.steps.isolate import write_isolating
 from pipeline.storage.incidents import IncidentWriter
@@ -83,6 +84,20 @@ class Services:
     extra_status: Callable[[], dict[str, Any]] | None = None
     input_partitions: int | None = None
     """Partitions of the largest consumed topic as the broker lists them; unset: ``kafka.partitions``."""
+
+
+ENRICH_AHEAD = 2
+"""Batches taken from the raw topic and not yet committed, at most (see ``enrich_agent``)."""
+
+
+@dataclass(eq=False)
+class InFlight:
+    """A raw batch between the stream and its commit: its model call runs while the previous batch publishes."""
+
+    events: Sequence[Event]
+    fresh: int
+    dlq_sends: list[Awaitable[Any]]
+    model: asyncio.Future[list[EnrichedMention]] | None
 
 
 @dataclass
@@ -208,7 +223,8 @@ def create_app(services: Services) -> faust.App:
         return await retry_until_done(what, attempt, log, on_error=note_error(what))
 
     # ------------------------------------------------------------------------------------------ enrich
-    async def handle_raw(events: Sequence[Event]) -> None:
+    async def start_batch(events: Sequence[Event]) -> InFlight:
+        """Decode, dead-letter the invalid, drop duplicates, and hand the rest to the model (not awaited)."""
         metrics.consumed.inc(len(events))
         fresh: list[Mention] = []
         ingested: list[datetime] = []
@@ -234,12 +250,14 @@ def create_app(services: Services) -> faust.App:
                 100 * state.invalid.share,
                 k.deadletter_topic,
             )
-        enriched: list[EnrichedMention] = []
-        if fresh:
-            started = time.perf_counter()
-            enriched = await enrich_safely(fresh, ingested, events, dlq_sends)
-            metrics.model_batch_seconds.observe(time.perf_counter() - started)
-            metrics.model_batch_size.observe(len(fresh))
+        model = asyncio.ensure_future(enrich_safely(fresh, ingested, events, dlq_sends)) if fresh else None
+        return InFlight(events, len(fresh), dlq_sends, model)
+
+    async def finish_batch(batch: InFlight) -> None:
+        """Wait for the batch's model call, publish its results and dead letters, then mark its offsets done."""
+        enriched: list[EnrichedMention] = await batch.model if batch.model is not None else []
+        if batch.model is not None:
+            metrics.model_batch_size.observe(batch.fresh)
             metrics.enriched.inc(len(enriched))
             state.enriched += len(enriched)
             for e in enriched:
@@ -251,7 +269,7 @@ def create_app(services: Services) -> faust.App:
                 )
 
         async def publish() -> None:
-            sends = list(dlq_sends)
+            sends = list(batch.dlq_sends)
             for e in enriched:
                 sends.append(
                     await enriched_topic.send(key=e.mention.id.encode(), value=e.model_dump_json().encode(), force=True)
@@ -259,8 +277,28 @@ def create_app(services: Services) -> faust.App:
             await deliver(sends, "publish enriched mentions")
 
         await with_retry("publish", publish)
+        events = batch.events
         committer.done(next_offsets([(e.message.topic, e.message.partition, e.message.offset) for e in events]))
         await committer.maybe_commit()
+
+    def timed_enrich(mentions: list[Mention], ingested: list[datetime]) -> tuple[list[EnrichedMention], float]:
+        started = time.perf_counter()
+        out = services.enricher.enrich(mentions, ingested)
+        return out, time.perf_counter() - started
+
+    async def model_call(mentions: list[Mention], ingested: list[datetime]) -> list[EnrichedMention]:
+        """One model call; while the model cannot answer at all (ModelUnavailableError), retried, never blamed on the
+        mentions. Any other error is the batch's: raised."""
+        result: tuple[list[EnrichedMention], float] = await retry_until_done(
+            "model",
+            lambda: run_blocking(model_pool, timed_enrich, mentions, ingested),
+            log,
+            permanent=lambda exc: not isinstance(exc, ModelUnavailableError),
+            on_error=note_error("model"),
+        )
+        # Timed in the model thread: a batch queued behind the one in the model is not charged the wait.
+        metrics.model_batch_seconds.observe(result[1])
+        return result[0]
 
     async def enrich_safely(
         mentions: list[Mention],
@@ -269,8 +307,7 @@ def create_app(services: Services) -> faust.App:
         dlq_sends: list[Awaitable[Any]],
     ) -> list[EnrichedMention]:
         try:
-            result: list[EnrichedMention] = await run_blocking(model_pool, services.enricher.enrich, mentions, ingested)
-            return result
+            return await model_call(mentions, ingested)
         except Exception as exc:
             # One poisonous text must not stop the batch: retry one by one, dead-letter what still fails.
             log.exception("model batch of %d failed (%r); retrying mention by mention", len(mentions), exc)
@@ -278,7 +315,7 @@ def create_app(services: Services) -> faust.App:
         out: list[EnrichedMention] = []
         for mention, at in zip(mentions, ingested, strict=True):
             try:
-                out.extend(await run_blocking(model_pool, services.enricher.enrich, [mention], [at]))
+                out.extend(await model_call([mention], [at]))
             except Exception as exc:
                 dedup.forget([mention.id])
                 event = by_id.get(mention.id)
@@ -286,10 +323,40 @@ def create_app(services: Services) -> faust.App:
                     dlq_sends.append(await dead_letter(event, "model_error", repr(exc)))
         return out
 
+    async def finish_in_order(
+        queue: asyncio.Queue[InFlight], in_flight: list[InFlight], ahead: asyncio.Semaphore
+    ) -> None:
+        while True:
+            batch = await queue.get()
+            try:
+                await finish_batch(batch)
+            finally:
+                in_flight.remove(batch)
+                ahead.release()  # also on an error: the agent must wake up to see it
+
     @app.agent(raw_topic, name="enrich", concurrency=1)
     async def enrich_agent(stream: faust.StreamT[bytes]) -> None:
-        async for events in cast(Any, stream).take_events(w.enrich_batch, within=w.enrich_within_s):
-            await handle_raw(events)
+        # Up to ENRICH_AHEAD batches between the stream and the commit: while the model works on one, the next is
+        # already queued for it and the previous one is being published, so the model does not wait on the broker.
+        # Batches finish (publish, commit) in the order they were taken: offsets only ever move forward.
+        ahead = asyncio.Semaphore(ENRICH_AHEAD)
+        queue: asyncio.Queue[InFlight] = asyncio.Queue()
+        in_flight: list[InFlight] = []
+        finisher = asyncio.ensure_future(finish_in_order(queue, in_flight, ahead))
+        try:
+            async for events in cast(Any, stream).take_events(w.enrich_batch, within=w.enrich_within_s):
+                await ahead.acquire()
+                if finisher.done():
+                    finisher.result()  # it failed: raise its error here, in the agent
+                batch = await start_batch(events)
+                in_flight.append(batch)
+                queue.put_nowait(batch)
+        finally:
+            # Stopping (shutdown, agent restart): what is not finished is not committed, so it is read again.
+            finisher.cancel()
+            for batch in in_flight:
+                if batch.model is not None:
+                    batch.model.cancel()
 
     # -------------------------------------------------------------------------------------------- sink
     async def write_rows(pairs: Sequence[tuple[Event, EnrichedMention]], token: str) -> None:

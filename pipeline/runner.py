@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,14 +34,39 @@ AppHook = Callable[[faust.App, Services], None]
 """Adds tasks/timers to the app before it starts (the demo source, progress output)."""
 
 
-def build_enricher(settings: ModelSettings, progress: bool = True) -> Enricher:
+def build_enricher(settings: ModelSettings, progress: bool = True, child: bool | None = None) -> Enricher:
+    """The enrich step with its model: in a child process (``settings.child_process``, or ``child``) or in this one.
+
+    Close it with :func:`close_enricher` (it ends the child).
+    """
+    version = model_version(settings.adapters, settings.sentiment_head, settings.topics, settings.intents)
+    if settings.child_process if child is None else child:
+        from pipeline.model_process import ModelProcess
+
+        started = time.perf_counter()
+        process = ModelProcess(settings)
+        info = process.info
+        if progress:
+            print(
+                f"model {info.model_name} on {info.device} ({info.precision}) in child process {process.pid}, "
+                f"loaded in {time.perf_counter() - started:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+        return Enricher(process, model=info.model_name, model_version=version, max_chars=settings.max_chars)
+
     from pipeline.cli import build_classifier
 
     classifier = build_classifier(settings, progress=progress)
-    version = model_version(settings.adapters, settings.sentiment_head, settings.topics, settings.intents)
     return Enricher(
         classifier, model=classifier.encoder.model_name, model_version=version, max_chars=settings.max_chars
     )
+
+
+def close_enricher(enricher: Enricher) -> None:
+    close = getattr(enricher.predictor, "close", None)
+    if callable(close):
+        close()
 
 
 def open_storage(settings: Settings) -> tuple[Any, Any, Callable[[str], dict[str, Any]]]:
@@ -154,6 +180,7 @@ def run_worker(
         except SystemExit as exc:
             code = int(exc.code or 0)
         finally:
+            close_enricher(enricher)
             close = getattr(client, "close", None)
             if callable(close):
                 close()

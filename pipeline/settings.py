@@ -50,6 +50,11 @@ class ModelSettings(BaseModel):
     max_length: int = Field(128, description="tokens per post; longer posts are truncated and flagged")
     max_chars: int = Field(10_000, description="characters per post accepted before truncation")
     languages: list[str] | None = Field(None, description="restrict language identification to these ISO codes")
+    child_process: bool = Field(
+        True,
+        description="run the model in a child process of the worker, so it does not share the worker's GIL; "
+        "false: in the worker's own interpreter",
+    )
 
 
 class KafkaSettings(BaseModel):

@@ -31,7 +31,7 @@ import numpy as np
 from clickhouse_connect.driver.client import Client
 
 from connectors.demo import CrisisShape, DemoEvent, DemoStream, Truth
-from models.classifier import Predictions
+from models.predictions import Predictions
 from pipeline.incidents import IncidentEvent, event_id
 from pipeline.schema import EnrichedMention, Mention
 from pipeline.settings import ClickHouseSettings

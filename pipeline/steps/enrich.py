@@ -14,12 +14,17 @@ from typing import Protocol
 
 import numpy as np
 
-from models.classifier import Predictions
+from models.predictions import Predictions
 from pipeline.schema import EnrichedMention, Enrichment, Mention, Sentiment, utcnow
 
 SENTIMENTS: tuple[Sentiment, Sentiment, Sentiment] = ("negative", "neutral", "positive")
 NO_TEXT_MODEL = "none"
 """``model`` of mentions with no text (an image-only post): they are stored, labelled neutral/other, never guessed."""
+
+
+class ModelUnavailableError(RuntimeError):
+    """The predictor cannot answer anything right now (its process will not start), whatever the batch: the
+    worker retries the batch later instead of blaming the mentions in it."""
 
 
 class Predictor(Protocol):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from models.classifier import Predictions
+from models.predictions import Predictions
 from pipeline.schema import SCHEMA_VERSION, EnrichedMention, Mention
 from pipeline.steps.commit import OffsetCommitter, next_offsets
 from pipeline.steps.decode import InvalidMessage, decode_mention
