@@ -11,6 +11,10 @@ Per trial, on a fresh embedded broker and engine:
 4. the clock runs from the moment the crisis's first post is sent to the broker (also reported: from its
    ``created_at``) until the webhook receives the incident's opening message for the brand.
 
+The crisis starts at a different second of its minute in each trial (spread evenly: 10, 30 and 50 s for three
+trials), because minute buckets make the time to alert depend on it. Each trial also reports where the seconds
+went (``breakdown``).
+
 JSON on stdout: per trial and p50/p95. ``python -m benchmarks.bench_alert [--trials 3]``.
 """
 
@@ -154,6 +158,10 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
         history_start = seeded_until - timedelta(hours=args.history_hours)
         # The crisis time is fixed when the stream is made: budget the seeding and the worker start-up.
         crisis_at = seeded_until + timedelta(seconds=args.startup_budget + args.crisis_after)
+        # Where in its minute the crisis starts decides how long a minute-bucketed detector needs (the origin's
+        # minute may be too short to carry a whole minute's bar): trials spread the start evenly over the minute.
+        phase_s = 60 * (number + 0.5) / args.trials
+        crisis_at = crisis_at.replace(second=0, microsecond=0) + timedelta(minutes=1, seconds=phase_s)
         stream = DemoStream(
             seed=100 + number,
             start=history_start,
@@ -209,6 +217,7 @@ def trial(number: int, args: argparse.Namespace) -> dict[str, Any]:
                 worker.stop()
     result: dict[str, Any] = {
         "trial": number,
+        "crisis_second_of_minute": round(phase_s, 1),
         "history_rows": rows,
         "incidents": [list(map(str, r)) for r in incidents],
         "wire_after_origin": profile.as_dict(),

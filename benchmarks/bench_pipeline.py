@@ -1,18 +1,23 @@
 """End-to-end benchmark: broker → worker (model) → ClickHouse, against model-only, in one run. JSON on stdout.
 
-1. model-only: the enrich step (one model call per batch of ``--batch`` mentions) over the demo mentions' texts,
-   in this process, nothing else running; once before and once after the end-to-end run, and the ratio takes
-   the faster of the two;
-2. end-to-end: a real `luister worker` process (same model and settings) on the embedded Tansu broker and the
-   embedded engine; once one warm-up batch has gone through, all mentions are produced as a backlog (the
-   producer runs during the measurement, like a connector would) and the clock stops when the last one is
-   acknowledged by ClickHouse (``luister_mentions_written_total``);
-3. latency: mentions produced at ``--latency-load`` × the measured end-to-end rate for ``--latency-seconds``;
-   ingest → queryable is ``written_at - ingested_at`` per row in ClickHouse (exact, not histogram buckets);
-4. with ``--compare-inline`` (``make bench`` passes it): step 2 again with the model in the worker's own
-   interpreter (``model.child_process=false``), to show what the model's child process buys.
+This machine's speed drifts by tens of percent within minutes, so the two rates are measured in alternation and
+only neighbours in time are compared:
 
-    python -m benchmarks.bench_pipeline [--mentions 1500] [--batch 64] [--compare-inline]
+1. model-only: the enrich step (one model call per ``--batch`` mentions) over ``--model-mentions`` demo texts in
+   this process, the model loaded once; the worker is idle meanwhile;
+2. end-to-end: a real `luister worker` process (same model and settings) on the embedded Tansu broker and the
+   embedded engine, warmed up by one batch. ``--mentions`` new demo mentions are produced as a backlog (like a
+   connector catching up) and followed until ClickHouse has acknowledged them all
+   (``luister_mentions_written_total``). The round's rate is the steady one, while the written count goes from
+   15 % to 85 %; the rate over the whole backlog (fill and drain included) is reported too;
+3. repeat 1–2 ``--rounds`` times, then 1 once more. A round's ratio = its end-to-end rate ÷ the mean of the
+   model-only runs before and after it; the headline is the median round;
+4. latency: mentions produced at ``--latency-load`` × the measured rate for ``--latency-seconds``; ingest →
+   queryable is ``written_at - ingested_at`` per row in ClickHouse (exact, not histogram buckets);
+5. with ``--compare-inline`` (``make bench`` passes it): the rounds again with the model in the worker's own
+   interpreter (``model.child_process=false``).
+
+    python -m benchmarks.bench_pipeline [--rounds 3] [--mentions 1200] [--batch 64] [--compare-inline]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,18 +49,27 @@ def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def model_only(mentions: list[Mention], batch: int) -> dict[str, float]:
-    from pipeline.runner import build_enricher
+class ModelOnly:
+    """The enrich step alone, in this process (``model.child_process`` off): the model's rate with nothing else."""
 
-    enricher = build_enricher(Settings().model, progress=False, child=False)
-    now = [datetime.now(UTC)] * batch
-    enricher.enrich(mentions[:batch], now[:batch])  # warm-up
-    started = time.perf_counter()
-    for i in range(0, len(mentions), batch):
-        chunk = mentions[i : i + batch]
-        enricher.enrich(chunk, now[: len(chunk)])
-    seconds = time.perf_counter() - started
-    return {"posts": len(mentions), "seconds": round(seconds, 2), "posts_per_s": round(len(mentions) / seconds, 1)}
+    def __init__(self, batch: int) -> None:
+        from pipeline.runner import build_enricher
+
+        self.batch = batch
+        self.enricher = build_enricher(Settings().model, progress=False, child=False)
+        self.now = [datetime.now(UTC)] * batch
+        self.warm = False
+
+    def run(self, mentions: list[Mention]) -> dict[str, float]:
+        if not self.warm:
+            self.enricher.enrich(mentions[: self.batch], self.now)
+            self.warm = True
+        started = time.perf_counter()
+        for i in range(0, len(mentions), self.batch):
+            chunk = mentions[i : i + self.batch]
+            self.enricher.enrich(chunk, self.now[: len(chunk)])
+        seconds = time.perf_counter() - started
+        return {"posts": len(mentions), "seconds": round(seconds, 2), "posts_per_s": round(len(mentions) / seconds, 2)}
 
 
 async def produce(bootstrap: str, mentions: list[Mention], rate: float | None = None) -> None:
@@ -144,85 +159,130 @@ def wait_written(worker: WorkerProcess, target: float, timeout: float) -> float:
     raise SystemExit(f"only {worker.written():.0f} of {target:.0f} written after {timeout}s")
 
 
-def end_to_end(
-    worker: WorkerProcess, bootstrap: str, mentions: list[Mention], batch: int
-) -> tuple[float, dict[str, Any]]:
-    """Warm the worker up with one batch, then time ``mentions`` produced as a backlog until all are written."""
+def backlog(worker: WorkerProcess, bootstrap: str, mentions: list[Mention], batch: int) -> dict[str, Any]:
+    """Produce ``mentions`` as a backlog and follow the written count until all are in ClickHouse.
+
+    ``steady_per_s``: the rate while the written count went from 15 % to 85 % of the backlog, the pipeline full
+    (what a model-only rate compares with); ``whole_per_s``: from the first send to the last write, fill and drain
+    included.
+    """
+    base = worker.written()
+    busy_before = worker.busy()
+    started = time.perf_counter()
+    asyncio.run(produce(bootstrap, mentions))
+    samples: list[tuple[float, float]] = []
+    deadline = time.monotonic() + 1800
+    while True:
+        written = worker.written() - base
+        samples.append((time.perf_counter(), written))
+        if written >= len(mentions):
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {written:.0f} of {len(mentions)} written after 1800 s")
+        time.sleep(0.2)
+    done = samples[-1][0]
+    busy = {key: value - busy_before[key] for key, value in worker.busy().items()}
+    lo = next(s for s in samples if s[1] >= 0.15 * len(mentions))
+    hi = next(s for s in samples if s[1] >= 0.85 * len(mentions))
+    return {
+        "mentions": len(mentions),
+        "steady_per_s": round((hi[1] - lo[1]) / (hi[0] - lo[0]), 2),
+        "whole_per_s": round(len(mentions) / (done - started), 2),
+        "seconds": round(done - started, 2),
+        # Where the worker's wall time went: model calls and inserts (they overlap: separate agents).
+        "model_seconds": round(busy["model_batch_seconds_sum"], 2),
+        "model_calls": int(busy["model_batch_seconds_count"]),
+        "insert_seconds": round(busy["insert_seconds_sum"], 2),
+        "inserts": int(busy["insert_seconds_count"]),
+    }
+
+
+def start_worker(tmp: str, bootstrap: str, batch: int, inline: bool) -> WorkerProcess:
+    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=bootstrap, LUISTER_DATA_DIR=f"{tmp}/data")
+    env["LUISTER_WORKER__ENRICH_BATCH"] = str(batch)
+    if inline:
+        env["LUISTER_MODEL__CHILD_PROCESS"] = "false"
+    worker = WorkerProcess(env, Path(tmp) / "worker.log")
+    worker.wait_ready()
     # Warm-up, as for model-only: the group join and partition assignment (~6 s) and the first model and insert
     # calls are start-up, not throughput.
     warmup = DemoStream(seed=10, start=datetime.now(UTC) - timedelta(hours=2), rate_per_s=20).take(batch)
     asyncio.run(produce(bootstrap, warmup))
     wait_written(worker, len(warmup), timeout=600)
-    log("worker warm; producing the backlog")
-    busy_before = worker.busy()
-    started = time.perf_counter()
-    asyncio.run(produce(bootstrap, mentions))
-    done = wait_written(worker, len(warmup) + len(mentions), timeout=1800)
-    e2e_seconds = done - started
-    busy = {key: value - busy_before[key] for key, value in worker.busy().items()}
-    e2e_rate = len(mentions) / e2e_seconds
-    log(f"end-to-end: {e2e_rate:.1f} mentions/s")
-    return len(warmup), {
-        "mentions_per_s": round(e2e_rate, 1),
-        "seconds": round(e2e_seconds, 2),
-        # Where the worker's wall time went: model calls and inserts (they overlap: separate agents).
-        "model_calls": int(busy["model_batch_seconds_count"]),
-        "model_seconds": round(busy["model_batch_seconds_sum"], 2),
-        "inserts": int(busy["insert_seconds_count"]),
-        "insert_seconds": round(busy["insert_seconds_sum"], 2),
+    return worker
+
+
+def rounds(
+    worker: WorkerProcess, bootstrap: str, model: ModelOnly, chunks: list[list[Mention]], model_posts: list[Mention]
+) -> list[dict[str, Any]]:
+    """Alternate model-only and end-to-end: model, backlog, model, backlog, …, model. Each round's ratio divides
+    its backlog's steady rate by the mean of the model-only runs on either side: the machine drifts by tens of
+    percent over minutes, so only neighbours in time compare."""
+    out: list[dict[str, Any]] = []
+    before = model.run(model_posts)
+    for i, chunk in enumerate(chunks):
+        e2e = backlog(worker, bootstrap, chunk, model.batch)
+        after = model.run(model_posts)
+        model_rate = (before["posts_per_s"] + after["posts_per_s"]) / 2
+        ratio = e2e["steady_per_s"] / model_rate
+        log(f"round {i}: end to end {e2e['steady_per_s']:.1f}/s, model only {model_rate:.1f}/s, ratio {ratio:.3f}")
+        out.append(
+            {
+                "model_only_posts_per_s": [before["posts_per_s"], after["posts_per_s"]],
+                "end_to_end": e2e,
+                "ratio": round(ratio, 3),
+                "ratio_whole_backlog": round(e2e["whole_per_s"] / model_rate, 3),
+            }
+        )
+        before = after
+    return out
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    ratios = [r["ratio"] for r in results]
+    return {
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "ratio_whole_backlog_median": round(statistics.median(r["ratio_whole_backlog"] for r in results), 3),
     }
-
-
-def inline_end_to_end(mentions: list[Mention], batch: int) -> dict[str, Any]:
-    """The same end-to-end run with the model in the worker's own interpreter (``model.child_process=false``)."""
-    with tempfile.TemporaryDirectory(prefix="luister-bench-") as tmp, EmbeddedBroker(log_dir=Path(tmp)) as broker:
-        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers, LUISTER_DATA_DIR=f"{tmp}/data")
-        env["LUISTER_WORKER__ENRICH_BATCH"] = str(batch)
-        env["LUISTER_MODEL__CHILD_PROCESS"] = "false"
-        worker = WorkerProcess(env, Path(tmp) / "worker.log")
-        try:
-            worker.wait_ready()
-            return end_to_end(worker, broker.bootstrap_servers, mentions, batch)[1]
-        finally:
-            worker.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mentions", type=int, default=1500)
+    parser.add_argument("--rounds", type=int, default=3, help="model-only / end-to-end alternations")
+    parser.add_argument("--mentions", type=int, default=1200, help="backlog per round")
+    parser.add_argument("--model-mentions", type=int, default=640, help="model-only posts per run")
     parser.add_argument("--batch", type=int, default=64, help="model batch (LUISTER_WORKER__ENRICH_BATCH)")
     parser.add_argument("--latency-load", type=float, default=0.5)
     parser.add_argument("--latency-seconds", type=float, default=60.0)
     parser.add_argument(
         "--compare-inline",
         action="store_true",
-        help="also run end to end with the model in the worker's interpreter (model.child_process=false)",
+        help="also run the rounds with the model in the worker's interpreter (model.child_process=false)",
     )
     args = parser.parse_args()
     child_process = Settings().model.child_process
 
     stream = DemoStream(seed=11, start=datetime.now(UTC) - timedelta(hours=1), rate_per_s=20)
-    mentions = stream.take(args.mentions)
-    latency_n = 0
-    log(f"model-only over {len(mentions)} demo mentions")
-    model_before = model_only(mentions, args.batch)
-    log(f"model-only: {model_before['posts_per_s']} posts/s")
+    chunks = [stream.take(args.mentions) for _ in range(args.rounds)]
+    model_posts = chunks[0][: args.model_mentions]
+    log("loading the model for model-only runs")
+    model = ModelOnly(args.batch)
 
     with tempfile.TemporaryDirectory(prefix="luister-bench-") as tmp, EmbeddedBroker(log_dir=Path(tmp)) as broker:
-        env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers, LUISTER_DATA_DIR=f"{tmp}/data")
-        env["LUISTER_WORKER__ENRICH_BATCH"] = str(args.batch)
-        worker = WorkerProcess(env, Path(tmp) / "worker.log")
+        worker = start_worker(tmp, broker.bootstrap_servers, args.batch, inline=not child_process)
         try:
-            worker.wait_ready()
-            warmed, e2e = end_to_end(worker, broker.bootstrap_servers, mentions, args.batch)
-            e2e_rate = e2e["mentions_per_s"]
-
-            rate = max(args.latency_load * e2e_rate, 0.5)
+            log(f"worker warm ({'model in a child process' if child_process else 'model inline'}); rounds")
+            results = rounds(worker, broker.bootstrap_servers, model, chunks, model_posts)
+            steady = statistics.median(r["end_to_end"]["steady_per_s"] for r in results)
+            rate = max(args.latency_load * steady, 0.5)
             latency_n = max(int(rate * args.latency_seconds), 1)
             fresh = DemoStream(seed=12, start=datetime.now(UTC), rate_per_s=rate).take(latency_n)
             log(f"latency: {latency_n} mentions at {rate:.1f}/s")
+            target = worker.written() + latency_n
             asyncio.run(produce(broker.bootstrap_servers, fresh, rate=rate))
-            wait_written(worker, warmed + len(mentions) + latency_n, timeout=600)
+            wait_written(worker, target, timeout=600)
             ids = ",".join(f"'{m.id}'" for m in fresh)
             rows = worker.sql(
                 "SELECT quantiles(0.5, 0.95, 0.99)(dateDiff('millisecond', ingested_at, written_at)) / 1000, "
@@ -234,26 +294,22 @@ def main() -> None:
 
     inline = None
     if args.compare_inline and child_process:
-        log("end-to-end again, model in the worker's interpreter")
-        inline = inline_end_to_end(mentions, args.batch)
-
-    # Model-only again, after: this machine drifts by ±15 % over minutes, so the ratio divides by the faster of
-    # the two model-only runs (the conservative choice).
-    log("model-only again")
-    model_after = model_only(mentions, args.batch)
-    log(f"model-only: {model_after['posts_per_s']} posts/s")
-    model = max(model_before, model_after, key=lambda m: m["posts_per_s"])
+        log("the same rounds with the model in the worker's interpreter")
+        inline_chunks = [stream.take(args.mentions) for _ in range(args.rounds)]
+        with tempfile.TemporaryDirectory(prefix="luister-bench-") as tmp, EmbeddedBroker(log_dir=Path(tmp)) as broker:
+            worker = start_worker(tmp, broker.bootstrap_servers, args.batch, inline=True)
+            try:
+                inline = rounds(worker, broker.bootstrap_servers, model, inline_chunks, model_posts)
+            finally:
+                worker.stop()
 
     result: dict[str, Any] = {
         "benchmark": "pipeline",
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
-        "mentions": len(mentions),
         "model_batch": args.batch,
         "model_process": "child" if child_process else "inline",
-        "model_only": model,
-        "model_only_runs_posts_per_s": [model_before["posts_per_s"], model_after["posts_per_s"]],
-        "end_to_end": e2e,
-        "ratio_end_to_end_over_model_only": round(e2e_rate / model["posts_per_s"], 3),
+        **summary(results),
+        "rounds": results,
         "latency_ingest_to_queryable_s": {
             "load_mentions_per_s": round(rate, 1),
             "mentions": latency_n,
@@ -263,8 +319,7 @@ def main() -> None:
         },
     }
     if inline is not None:
-        result["end_to_end_model_inline"] = inline
-        result["ratio_inline_end_to_end_over_model_only"] = round(inline["mentions_per_s"] / model["posts_per_s"], 3)
+        result["model_inline"] = {**summary(inline), "rounds": inline}
     print(json.dumps(result, indent=2))
 
 
