@@ -264,7 +264,7 @@ def breakdown(worker: WorkerProcess, origin_sent: float, hook_at: float) -> dict
         return {"error": "no opening in incident_events"}
     event_id, signal, platform, opened_ms, at_ms, written_ms, observed, upper = openings[0]
     deliveries = worker.sql(
-        "SELECT toUnixTimestamp64Milli(min(attempted_at)), toUnixTimestamp64Milli(min(delivered_at)) "
+        "SELECT toUnixTimestamp64Milli(minOrNull(attempted_at)), toUnixTimestamp64Milli(minOrNull(delivered_at)) "
         f"FROM alert_deliveries WHERE event_id = '{event_id}'"
     )
     lag = worker.sql(
