@@ -68,7 +68,6 @@ class ModelInfo:
     model_name: str
     device: str
     precision: str
-    load_seconds: float
 
 
 def write_frame(stream: IO[bytes], obj: object) -> None:
@@ -130,25 +129,9 @@ class ModelProcess:
         raise AssertionError("unreachable")
 
     def close(self, timeout_s: float = 5) -> None:
-        """Stop the child: close its input (it exits at end-of-file), then terminate, then kill."""
+        """Stop the child: close its input (it exits at end-of-file); kill it if it has not after ``timeout_s``."""
         with self._lock:
-            proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        try:
-            if proc.stdin:
-                proc.stdin.close()
-            proc.wait(timeout_s)
-        except (subprocess.TimeoutExpired, OSError):
-            proc.terminate()
-            try:
-                proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        finally:
-            if proc.stdout:
-                proc.stdout.close()
+            self._reap(timeout_s)
 
     def __enter__(self) -> ModelProcess:
         return self
@@ -217,7 +200,8 @@ class ModelProcess:
             raise ModelRestartError(str(exc)) from exc
         log.warning("model process restarted (%d so far) in %.1fs", self.restarts, time.perf_counter() - started)
 
-    def _reap(self) -> int | None:
+    def _reap(self, timeout_s: float = 10) -> int | None:
+        """Close the pipes and wait for the child (killing it after ``timeout_s``); its exit code, if there was one."""
         proc, self._proc = self._proc, None
         if proc is None:
             return None
@@ -228,7 +212,7 @@ class ModelProcess:
             except OSError:
                 pass
         try:
-            return proc.wait(10)
+            return proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             return proc.wait()
@@ -240,7 +224,6 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
     from pipeline.cli import build_classifier
 
     settings = ModelSettings.model_validate_json(read_frame(inp))
-    started = time.perf_counter()
     try:
         classifier = build_classifier(settings, progress=False)
     except Exception as exc:  # the parent reports it; the traceback goes to our stderr
@@ -248,7 +231,7 @@ def serve(inp: IO[bytes], out: IO[bytes]) -> int:
         write_frame(out, ("error", repr(exc)))
         return 1
     encoder = classifier.encoder
-    info = ModelInfo(encoder.model_name, str(encoder.device), str(encoder.precision), time.perf_counter() - started)
+    info = ModelInfo(encoder.model_name, str(encoder.device), str(encoder.precision))
     write_frame(out, ("ready", info))
     while True:
         try:
