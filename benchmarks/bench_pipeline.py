@@ -1,21 +1,22 @@
 """End-to-end benchmark: broker → worker (model) → ClickHouse, against model-only, in one run. JSON on stdout.
 
-This machine's speed drifts by tens of percent within minutes, so the two rates are measured in alternation and
-only neighbours in time are compared:
+This machine's speed drifts by tens of percent within minutes, and the model's speed depends on the texts (a few
+long posts in a batch pad the others), so each round compares the same texts, measured in alternation:
 
-1. model-only: the enrich step (one model call per ``--batch`` mentions) over ``--model-mentions`` demo texts in
-   this process, the model loaded once; the worker is idle meanwhile;
+1. model-only: the enrich step (one model call per ``--batch`` mentions) over the round's ``--mentions`` demo
+   texts in this process, the model loaded once; the worker is idle meanwhile;
 2. end-to-end: a real `luister worker` process (same model and settings) on the embedded Tansu broker and the
-   embedded engine, warmed up by one batch. ``--mentions`` new demo mentions are produced as a backlog (like a
-   connector catching up) and followed until ClickHouse has acknowledged them all
-   (``luister_mentions_written_total``). The round's rate is the steady one, while the written count goes from
-   15 % to 85 %; the rate over the whole backlog (fill and drain included) is reported too;
-3. repeat 1–2 ``--rounds`` times, then 1 once more. A round's ratio = its end-to-end rate ÷ the mean of the
-   model-only runs before and after it; the headline is the median round;
+   embedded engine, warmed up by one batch. The same texts are produced as a backlog (like a connector catching
+   up) and followed until ClickHouse has acknowledged them all (``luister_mentions_written_total``). The round's
+   rate is the steady one, while the written count goes from 15 % to 85 %; the rate over the whole backlog (fill
+   and drain included) is reported too;
+3. model-only again on the same texts. The round's ratio = its steady end-to-end rate ÷ the mean model-only rate
+   over the same middle 15–85 % of the texts, before and after (the whole-backlog ratio uses the whole texts'
+   rate); ``--rounds`` rounds on new texts each, and the headline is the median round;
 4. latency: mentions produced at ``--latency-load`` × the measured rate for ``--latency-seconds``; ingest →
    queryable is ``written_at - ingested_at`` per row in ClickHouse (exact, not histogram buckets);
-5. with ``--compare-inline`` (``make bench`` passes it): the rounds again with the model in the worker's own
-   interpreter (``model.child_process=false``).
+5. with ``--compare-inline`` (``make bench`` passes it): the same rounds, on the same texts, with the model in the
+   worker's own interpreter (``model.child_process=false``).
 
     python -m benchmarks.bench_pipeline [--rounds 3] [--mentions 1200] [--batch 64] [--compare-inline]
 """
@@ -61,15 +62,28 @@ class ModelOnly:
         self.warm = False
 
     def run(self, mentions: list[Mention]) -> dict[str, float]:
+        """Rates over all of ``mentions`` and over the batches inside their middle 15–85 % (what a backlog's
+        steady rate covers)."""
         if not self.warm:
             self.enricher.enrich(mentions[: self.batch], self.now)
             self.warm = True
+        n = len(mentions)
+        mid_posts, mid_seconds = 0, 0.0
         started = time.perf_counter()
-        for i in range(0, len(mentions), self.batch):
+        for i in range(0, n, self.batch):
             chunk = mentions[i : i + self.batch]
+            batch_started = time.perf_counter()
             self.enricher.enrich(chunk, self.now[: len(chunk)])
+            if i >= 0.15 * n and i + len(chunk) <= 0.85 * n:
+                mid_posts += len(chunk)
+                mid_seconds += time.perf_counter() - batch_started
         seconds = time.perf_counter() - started
-        return {"posts": len(mentions), "seconds": round(seconds, 2), "posts_per_s": round(len(mentions) / seconds, 2)}
+        return {
+            "posts": n,
+            "seconds": round(seconds, 2),
+            "posts_per_s": round(n / seconds, 2),
+            "mid_posts_per_s": round(mid_posts / mid_seconds, 2) if mid_posts else round(n / seconds, 2),
+        }
 
 
 async def produce(bootstrap: str, mentions: list[Mention], rate: float | None = None) -> None:
@@ -213,28 +227,30 @@ def start_worker(tmp: str, bootstrap: str, batch: int, inline: bool) -> WorkerPr
 
 
 def rounds(
-    worker: WorkerProcess, bootstrap: str, model: ModelOnly, chunks: list[list[Mention]], model_posts: list[Mention]
+    worker: WorkerProcess, bootstrap: str, model: ModelOnly, chunks: list[list[Mention]]
 ) -> list[dict[str, Any]]:
-    """Alternate model-only and end-to-end: model, backlog, model, backlog, …, model. Each round's ratio divides
-    its backlog's steady rate by the mean of the model-only runs on either side: the machine drifts by tens of
-    percent over minutes, so only neighbours in time compare."""
+    """Per chunk: model-only, end-to-end, model-only, all on the chunk's texts. The ratio divides the backlog's
+    steady rate by the mean model-only rate over the same middle of the texts, measured just before and after."""
     out: list[dict[str, Any]] = []
-    before = model.run(model_posts)
     for i, chunk in enumerate(chunks):
+        before = model.run(chunk)
         e2e = backlog(worker, bootstrap, chunk, model.batch)
-        after = model.run(model_posts)
-        model_rate = (before["posts_per_s"] + after["posts_per_s"]) / 2
-        ratio = e2e["steady_per_s"] / model_rate
-        log(f"round {i}: end to end {e2e['steady_per_s']:.1f}/s, model only {model_rate:.1f}/s, ratio {ratio:.3f}")
+        after = model.run(chunk)
+        mid_rate = (before["mid_posts_per_s"] + after["mid_posts_per_s"]) / 2
+        whole_rate = (before["posts_per_s"] + after["posts_per_s"]) / 2
+        ratio = e2e["steady_per_s"] / mid_rate
+        log(f"round {i}: end to end {e2e['steady_per_s']:.1f}/s, model only {mid_rate:.1f}/s, ratio {ratio:.3f}")
         out.append(
             {
-                "model_only_posts_per_s": [before["posts_per_s"], after["posts_per_s"]],
+                "model_only": {
+                    "mid_posts_per_s": [before["mid_posts_per_s"], after["mid_posts_per_s"]],
+                    "posts_per_s": [before["posts_per_s"], after["posts_per_s"]],
+                },
                 "end_to_end": e2e,
                 "ratio": round(ratio, 3),
-                "ratio_whole_backlog": round(e2e["whole_per_s"] / model_rate, 3),
+                "ratio_whole_backlog": round(e2e["whole_per_s"] / whole_rate, 3),
             }
         )
-        before = after
     return out
 
 
@@ -252,7 +268,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="model-only / end-to-end alternations")
     parser.add_argument("--mentions", type=int, default=1200, help="backlog per round")
-    parser.add_argument("--model-mentions", type=int, default=640, help="model-only posts per run")
     parser.add_argument("--batch", type=int, default=64, help="model batch (LUISTER_WORKER__ENRICH_BATCH)")
     parser.add_argument("--latency-load", type=float, default=0.5)
     parser.add_argument("--latency-seconds", type=float, default=60.0)
@@ -266,7 +281,6 @@ def main() -> None:
 
     stream = DemoStream(seed=11, start=datetime.now(UTC) - timedelta(hours=1), rate_per_s=20)
     chunks = [stream.take(args.mentions) for _ in range(args.rounds)]
-    model_posts = chunks[0][: args.model_mentions]
     log("loading the model for model-only runs")
     model = ModelOnly(args.batch)
 
@@ -274,7 +288,7 @@ def main() -> None:
         worker = start_worker(tmp, broker.bootstrap_servers, args.batch, inline=not child_process)
         try:
             log(f"worker warm ({'model in a child process' if child_process else 'model inline'}); rounds")
-            results = rounds(worker, broker.bootstrap_servers, model, chunks, model_posts)
+            results = rounds(worker, broker.bootstrap_servers, model, chunks)
             steady = statistics.median(r["end_to_end"]["steady_per_s"] for r in results)
             rate = max(args.latency_load * steady, 0.5)
             latency_n = max(int(rate * args.latency_seconds), 1)
@@ -295,11 +309,10 @@ def main() -> None:
     inline = None
     if args.compare_inline and child_process:
         log("the same rounds with the model in the worker's interpreter")
-        inline_chunks = [stream.take(args.mentions) for _ in range(args.rounds)]
         with tempfile.TemporaryDirectory(prefix="luister-bench-") as tmp, EmbeddedBroker(log_dir=Path(tmp)) as broker:
             worker = start_worker(tmp, broker.bootstrap_servers, args.batch, inline=True)
             try:
-                inline = rounds(worker, broker.bootstrap_servers, model, inline_chunks, model_posts)
+                inline = rounds(worker, broker.bootstrap_servers, model, chunks)
             finally:
                 worker.stop()
 
