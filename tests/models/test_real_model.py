@@ -64,6 +64,11 @@ def test_any_encoder_by_path_and_a_sequence_classification_sentiment_model(tmp_p
     emb = encoder.encode(["hallo", "a much longer post about delivery"]).embeddings
     assert emb.shape == (2, 32) and np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
     assert encoder.prefix == ""
+    # Batches cut to save padding give the same embeddings as fixed batches.
+    posts = ["kort", "ok", "een veel langer bericht over de bezorging die maar niet komt, al drie weken " * 2] * 5
+    fixed = TextEncoder(EncoderOptions(model=str(encoder_dir), device="cpu", batch_overhead_tokens=0))
+    assert encoder.batch_overhead_tokens > 0
+    assert np.allclose(encoder.encode(posts).embeddings, fixed.encode(posts).embeddings, atol=1e-5)
 
     config.id2label = {0: "Positive", 1: "Negative", 2: "Neutral"}
     config.label2id = {v: k for k, v in config.id2label.items()}

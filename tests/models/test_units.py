@@ -13,6 +13,7 @@ from transformers import BertConfig, BertModel
 
 from models.classifier import read_posts
 from models.datasets import DatasetError, load_umsab
+from models.encoder import plan_batches
 from models.evaluation import macro_f1, per_group_macro_f1, set_prf
 from models.heads import LinearHead
 from models.lora import adapter_state, inject_adapters, merge_adapters
@@ -171,3 +172,40 @@ def test_prototype_head_adds_a_topic_without_training(tmp_path: Path) -> None:
     assert [k for k, _ in head.multi_label(embed(["the app crash again"]))[0]] == ["website_app"]
     labels, probs = head.single_label(embed(["so expensive"]))
     assert labels == ["price"] and probs.shape == (1, 3)
+
+
+def _brute_force_cost(lengths: list[int], max_rows: int, overhead: int) -> int:
+    import itertools
+
+    n = len(lengths)
+    best = None
+    for k in range(n):
+        for cuts in itertools.combinations(range(1, n), k):
+            bounds = [0, *cuts, n]
+            if any(b - a > max_rows for a, b in itertools.pairwise(bounds)):
+                continue
+            cost = sum((b - a) * lengths[a] + overhead for a, b in itertools.pairwise(bounds))
+            best = cost if best is None else min(best, cost)
+    return best if best is not None else 0
+
+
+def test_plan_batches_is_the_cheapest_plan_and_keeps_order() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 9))
+        lengths = sorted((int(x) for x in rng.integers(3, 90, n)), reverse=True)
+        max_rows, overhead = int(rng.integers(1, 5)), int(rng.integers(0, 80))
+        cuts = plan_batches(lengths, max_rows, overhead)
+        assert [i for c in cuts for i in range(c.start, c.stop)] == list(range(n))
+        assert all(0 < c.stop - c.start <= max_rows for c in cuts)
+        cost = sum((c.stop - c.start) * lengths[c.start] + overhead for c in cuts)
+        assert cost == _brute_force_cost(lengths, max_rows, overhead)
+    assert plan_batches([], 32, 64) == []
+
+
+def test_plan_batches_gives_long_outliers_their_own_batch() -> None:
+    lengths = [85, 84, 81] + [38] * 61
+    cuts = plan_batches(lengths, 32, 64)
+    assert cuts[0] == slice(0, 3)  # not one 85-token pad over 29 short posts
+    assert sum((c.stop - c.start) * lengths[c.start] for c in cuts) < 32 * 85 + 32 * 38
+    assert [c.stop - c.start for c in plan_batches([20] * 64, 32, 64)] == [32, 32]
