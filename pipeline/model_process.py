@@ -1,8 +1,9 @@
 """The model in a child process: a :class:`~pipeline.steps.enrich.Predictor` whose ``predict`` runs elsewhere.
 
-Why: in the worker's own interpreter the model's thread and the event loop (Kafka client, decoding, publishing)
-take turns on the GIL, and the model's torch threads sit idle while the loop holds it (docs/architecture.md,
-"Throughput"). In a child process the model keeps both cores busy and the worker's Python work runs beside it.
+Why: isolation. A crash in the model's native code, an out-of-memory kill or a leak costs a model restart, not
+the worker (whose offsets, dedup window and detector stay up), and the worker never imports torch. Throughput is
+the same as in-process within noise, measured on the same texts (docs/architecture.md, "Throughput"; an earlier
+claim that the GIL made the in-process model slower came from a benchmark that compared different texts).
 
 Contract:
 - ``predict(texts)`` returns exactly what :meth:`models.classifier.Classifier.predict` returns in the child.

@@ -52,8 +52,8 @@ class ModelSettings(BaseModel):
     languages: list[str] | None = Field(None, description="restrict language identification to these ISO codes")
     child_process: bool = Field(
         True,
-        description="run the model in a child process of the worker, so it does not share the worker's GIL; "
-        "false: in the worker's own interpreter",
+        description="run the model in a child process of the worker, so a crash or leak in it costs a model restart, "
+        "not the worker; false: in the worker's own interpreter",
     )
 
 
