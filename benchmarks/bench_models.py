@@ -65,10 +65,12 @@ def main() -> None:
             )
         )
         encoder.encode(texts[:256], batch_size=64)  # warm-up (allocator, kernels, oneDNN primitives)
-        emb = encoder.encode(texts).embeddings
+        encoded = encoder.encode(texts)
         quality = None
         if head is not None:
-            pred = head.predict_proba(emb).argmax(axis=1).tolist()
+            # The head reads the adapter stack when there is one (as models.classifier does), else the base.
+            features = encoded.adapted if encoded.adapted is not None else encoded.embeddings
+            pred = head.predict_proba(features).argmax(axis=1).tolist()
             quality = per_group_macro_f1([r.label for r in rows], pred, [r.language for r in rows], 3)["average"]
         for bs in batch_sizes:
             work = texts * repeat
