@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--adapters", type=Path, default=RESOURCES / "sentiment" / "adapters.safetensors")
     parser.add_argument("--head", type=Path, default=RESOURCES / "sentiment")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--precisions", default=None, help="comma list; default fp32,bf16,int8 (CPU) or bf16,fp16")
+    parser.add_argument("--precisions", default=None, help="comma list; default fp32,int8-sentiment,int8 (CPU) or bf16,fp16")
     parser.add_argument("--batch-sizes", default=None, help="comma list; default 8,32,64,128 (CPU) or 64,256,1024")
     parser.add_argument("--repeat", type=int, default=0, help="repeat the texts N times (0: 1 on CPU, 8 on CUDA)")
     parser.add_argument("--threads", type=int, default=None)
@@ -48,7 +48,7 @@ def main() -> None:
     rows = load_umsab(args.data, "val")
     texts = [r.text for r in rows]
     cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-    precisions = (args.precisions or ("bf16,fp16" if cuda else "fp32,bf16,int8")).split(",")
+    precisions = (args.precisions or ("bf16,fp16" if cuda else "fp32,int8-sentiment,int8")).split(",")
     batch_sizes = [int(b) for b in (args.batch_sizes or ("64,256,1024" if cuda else "8,32,64,128")).split(",")]
     repeat = args.repeat or (8 if cuda else 1)
     head = LinearHead.load(args.head, "sentiment") if (args.head / "sentiment.json").is_file() else None

@@ -8,7 +8,8 @@ from typing import Literal
 import torch
 
 DevicePref = Literal["auto", "cpu", "cuda"]
-Precision = Literal["auto", "fp32", "bf16", "fp16", "int8"]
+# int8-sentiment: int8 for the sentiment (adapter) stack only; the embedding stack stays fp32 (docs/models.md).
+Precision = Literal["auto", "fp32", "bf16", "fp16", "int8", "int8-sentiment"]
 
 
 def select_device(pref: DevicePref | str = "auto") -> torch.device:
@@ -28,9 +29,9 @@ def resolve_precision(precision: Precision | str, device: torch.device) -> Preci
     """``auto`` means bf16 on CUDA and fp32 on CPU (the measured-safe default; see docs/models.md)."""
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
-    if precision not in ("fp32", "bf16", "fp16", "int8"):
+    if precision not in ("fp32", "bf16", "fp16", "int8", "int8-sentiment"):
         raise ValueError(f"unknown precision {precision!r}")
-    if precision == "int8" and device.type != "cpu":
+    if precision in ("int8", "int8-sentiment") and device.type != "cpu":
         raise ValueError("int8 dynamic quantisation is a CPU path; use bf16 or fp16 on CUDA")
     if precision == "fp16" and device.type == "cpu":
         raise ValueError("fp16 is a CUDA path; use fp32, bf16 or int8 on CPU")

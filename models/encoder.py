@@ -71,12 +71,14 @@ class TextEncoder:
         self.model_name = DEFAULT_MODEL_NAME if opts.model == DEFAULT_MODEL else opts.model
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModel.from_pretrained(path, add_pooling_layer=False).eval()
-        self.model = self._prepare(model)
-        self.adapted_model: torch.nn.Module | None = None
+        adapted: torch.nn.Module | None = None
         if opts.adapters is not None:
             from safetensors.torch import load_file
 
-            self.adapted_model = self._prepare(with_adapters(model, load_file(str(opts.adapters))))
+            adapted = with_adapters(model, load_file(str(opts.adapters)))  # from the float weights, before _prepare
+        self.model = self._prepare(model, quantize=self.precision == "int8")
+        quantize_adapted = self.precision in ("int8", "int8-sentiment")
+        self.adapted_model = self._prepare(adapted, quantize=quantize_adapted) if adapted is not None else None
         self.dim = int(model.config.hidden_size)
         self.batch_size = opts.batch_size or (256 if self.device.type == "cuda" else 32)
         if opts.batch_overhead_tokens is not None:
@@ -90,11 +92,18 @@ class TextEncoder:
             self.prefix = opts.prefix
         self.max_length = min(opts.max_length, int(getattr(self.tokenizer, "model_max_length", 512) or 512), 512)
 
-    def _prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        if self.precision == "int8":
-            model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                model, {torch.nn.Linear}, dtype=torch.qint8
-            )
+    def _prepare(self, model: torch.nn.Module, quantize: bool) -> torch.nn.Module:
+        if quantize:
+            import warnings
+
+            with warnings.catch_warnings():
+                # torch.ao's eager quantisation warns that it is deprecated; it still ships in the pinned torch.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                # In place: a copy would also copy the embedding table that the two stacks share (~384 MB).
+                model = torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
+                    model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+                )
         elif self.precision == "fp16":
             model = model.half()
         elif self.precision == "bf16" and self.device.type == "cuda":

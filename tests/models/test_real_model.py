@@ -79,3 +79,56 @@ def test_any_encoder_by_path_and_a_sequence_classification_sentiment_model(tmp_p
     assert model.order == [1, 2, 0]
     probs = model.predict_proba(["goed", "slecht", "meh"], max_length=32)
     assert probs.shape == (3, 3) and np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_int8_stacks_share_the_embedding_table_and_stay_close_to_fp32(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from models.lora import adapter_state, inject_adapters
+
+    tokenizer = AutoTokenizer.from_pretrained(ensure_default_model())
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128
+    )
+    torch.manual_seed(0)
+    encoder_dir = tmp_path / "tiny-encoder"
+    BertModel(config, add_pooling_layer=False).save_pretrained(encoder_dir)
+    tokenizer.save_pretrained(encoder_dir)
+    with_lora = BertModel.from_pretrained(encoder_dir)
+    inject_adapters(with_lora, rank=4, alpha=8.0)
+    for name, p in with_lora.named_parameters():
+        if "lora_b" in name:
+            torch.nn.init.normal_(p, std=0.1)
+    adapters = tmp_path / "adapters.safetensors"
+    save_file(adapter_state(with_lora), str(adapters))
+
+    posts = ["de bezorging is al drie weken te laat", "great service, thanks!", "¿dónde está mi pedido?"]
+    encoded = {}
+    for precision in ("fp32", "int8"):
+        encoder = TextEncoder(
+            EncoderOptions(model=str(encoder_dir), device="cpu", precision=precision, adapters=adapters)
+        )
+        assert encoder.adapted_model is not None
+        assert encoder.adapted_model.embeddings is encoder.model.embeddings  # one table for both stacks
+        encoded[precision] = encoder.encode(posts)
+    for stack in (encoder.model, encoder.adapted_model):
+        assert stack is not None
+        modules = list(stack.modules())
+        assert not any(type(m) is torch.nn.Linear for m in modules)
+        assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules)
+    for field in ("embeddings", "adapted"):
+        fp32, int8 = getattr(encoded["fp32"], field), getattr(encoded["int8"], field)
+        assert not np.array_equal(fp32, int8)
+        assert np.min(np.sum(fp32 * int8, axis=1)) > 0.98
+
+    # int8-sentiment: only the adapter stack is quantised; the post embedding is exactly the fp32 one.
+    mixed = TextEncoder(
+        EncoderOptions(model=str(encoder_dir), device="cpu", precision="int8-sentiment", adapters=adapters)
+    )
+    assert mixed.adapted_model is not None and mixed.adapted_model.embeddings is mixed.model.embeddings
+    assert any(type(m) is torch.nn.Linear for m in mixed.model.modules())
+    assert not any(type(m) is torch.nn.Linear for m in mixed.adapted_model.modules())
+    out = mixed.encode(posts)
+    assert np.array_equal(out.embeddings, encoded["fp32"].embeddings)
+    assert out.adapted is not None and np.allclose(out.adapted, encoded["int8"].adapted, atol=1e-6)
