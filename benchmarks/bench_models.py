@@ -39,7 +39,9 @@ def main() -> None:
     parser.add_argument("--adapters", type=Path, default=RESOURCES / "sentiment" / "adapters.safetensors")
     parser.add_argument("--head", type=Path, default=RESOURCES / "sentiment")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--precisions", default=None, help="comma list; default fp32,int8-sentiment,int8 (CPU) or bf16,fp16")
+    parser.add_argument(
+        "--precisions", default=None, help="comma list; default fp32,int8-sentiment,int8 (CPU) or bf16,fp16"
+    )
     parser.add_argument("--batch-sizes", default=None, help="comma list; default 8,32,64,128 (CPU) or 64,256,1024")
     parser.add_argument("--repeat", type=int, default=0, help="repeat the texts N times (0: 1 on CPU, 8 on CUDA)")
     parser.add_argument("--threads", type=int, default=None)
