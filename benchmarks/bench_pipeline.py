@@ -173,7 +173,7 @@ def wait_written(worker: WorkerProcess, target: float, timeout: float) -> float:
     raise SystemExit(f"only {worker.written():.0f} of {target:.0f} written after {timeout}s")
 
 
-def backlog(worker: WorkerProcess, bootstrap: str, mentions: list[Mention], batch: int) -> dict[str, Any]:
+def backlog(worker: WorkerProcess, bootstrap: str, mentions: list[Mention]) -> dict[str, Any]:
     """Produce ``mentions`` as a backlog and follow the written count until all are in ClickHouse.
 
     ``steady_per_s``: the rate while the written count went from 15 % to 85 % of the backlog, the pipeline full
@@ -234,7 +234,7 @@ def rounds(
     out: list[dict[str, Any]] = []
     for i, chunk in enumerate(chunks):
         before = model.run(chunk)
-        e2e = backlog(worker, bootstrap, chunk, model.batch)
+        e2e = backlog(worker, bootstrap, chunk)
         after = model.run(chunk)
         mid_rate = (before["mid_posts_per_s"] + after["mid_posts_per_s"]) / 2
         whole_rate = (before["posts_per_s"] + after["posts_per_s"]) / 2

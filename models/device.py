@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 
@@ -29,7 +29,7 @@ def resolve_precision(precision: Precision | str, device: torch.device) -> Preci
     """``auto`` means bf16 on CUDA and fp32 on CPU (the measured-safe default; see docs/models.md)."""
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
-    if precision not in ("fp32", "bf16", "fp16", "int8", "int8-sentiment"):
+    if precision not in get_args(Precision):
         raise ValueError(f"unknown precision {precision!r}")
     if precision in ("int8", "int8-sentiment") and device.type != "cpu":
         raise ValueError("int8 dynamic quantisation is a CPU path; use bf16 or fp16 on CUDA")

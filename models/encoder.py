@@ -187,15 +187,12 @@ def plan_batches(lengths: Sequence[int], max_rows: int, overhead_tokens: int) ->
     n = len(lengths)
     if max_rows < 1:
         raise ValueError("max_rows must be at least 1")
-    best = [0] + [0] * n  # best[j]: the cheapest plan for the first j posts
+    best = [0] * (n + 1)  # best[j]: the cost of the cheapest plan for the first j posts
     start_of = [0] * (n + 1)  # where the last batch of that plan starts
     for j in range(1, n + 1):
-        best_cost, best_start = -1, 0
-        for i in range(max(0, j - max_rows), j):
-            cost = best[i] + (j - i) * lengths[i] + overhead_tokens
-            if best_cost < 0 or cost < best_cost:
-                best_cost, best_start = cost, i
-        best[j], start_of[j] = best_cost, best_start
+        best[j], start_of[j] = min(
+            (best[i] + (j - i) * lengths[i] + overhead_tokens, i) for i in range(max(0, j - max_rows), j)
+        )
     cuts: list[slice] = []
     j = n
     while j > 0:
