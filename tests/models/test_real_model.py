@@ -132,3 +132,25 @@ def test_int8_stacks_share_the_embedding_table_and_stay_close_to_fp32(tmp_path: 
     out = mixed.encode(posts)
     assert np.array_equal(out.embeddings, encoded["fp32"].embeddings)
     assert out.adapted is not None and np.allclose(out.adapted, encoded["int8"].adapted, atol=1e-6)
+
+
+def test_the_default_encoder_on_cpu_is_lean_and_stays_at_the_full_models_embeddings() -> None:
+    """The lean tokenizer gives the ``tokenizers`` ids and the int8 table the fp32 table's embeddings (cosine
+    ≥ 0.9999; measured ≥ 0.99998 on 600 UMSAB posts): the ~470 MB they save cost nothing measurable."""
+    from tokenizers import Tokenizer
+
+    from models.embedding_table import Int8EmbeddingTable
+    from models.token_ids import LeanTokenIds
+
+    rows = [json.loads(line) for line in EVAL_SET.read_text(encoding="utf-8").splitlines()]
+    texts = [r["text"] for r in rows]
+    texts += ["<s> hi </s>", "☃☃ 𝕳𝖊𝖑𝖑𝖔 🤦🏽‍♀️ 🇳🇱", "ｆｕｌｌ\u00a0\u00a0width", "tab\tnew\nline ", "e\u0301"]
+    lean = TextEncoder(EncoderOptions(device="cpu"))
+    assert isinstance(lean.tokenizer, LeanTokenIds)
+    assert isinstance(lean.model.embeddings.word_embeddings, Int8EmbeddingTable)
+    reference = Tokenizer.from_file(str(ensure_default_model() / "tokenizer.json"))
+    prefixed = [lean.prefix + t for t in texts]
+    assert lean.tokenize(texts) == [e.ids for e in reference.encode_batch(prefixed, add_special_tokens=True)]
+    full = TextEncoder(EncoderOptions(device="cpu", int8_embedding_table=False))
+    cosine = np.sum(lean.encode(texts).embeddings * full.encode(texts).embeddings, axis=1)
+    assert cosine.min() >= 0.9999
