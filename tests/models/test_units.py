@@ -174,7 +174,7 @@ def test_prototype_head_adds_a_topic_without_training(tmp_path: Path) -> None:
     assert labels == ["price"] and probs.shape == (1, 3)
 
 
-def _brute_force_cost(lengths: list[int], max_rows: int, overhead: int) -> int:
+def _brute_force_cost(lengths: list[int], max_rows: int, overhead: int, max_tokens: int | None = None) -> int:
     import itertools
 
     n = len(lengths)
@@ -183,6 +183,10 @@ def _brute_force_cost(lengths: list[int], max_rows: int, overhead: int) -> int:
         for cuts in itertools.combinations(range(1, n), k):
             bounds = [0, *cuts, n]
             if any(b - a > max_rows for a, b in itertools.pairwise(bounds)):
+                continue
+            if max_tokens is not None and any(
+                b - a > 1 and (b - a) * lengths[a] > max_tokens for a, b in itertools.pairwise(bounds)
+            ):
                 continue
             cost = sum((b - a) * lengths[a] + overhead for a, b in itertools.pairwise(bounds))
             best = cost if best is None else min(best, cost)
@@ -195,11 +199,14 @@ def test_plan_batches_is_the_cheapest_plan_and_keeps_order() -> None:
         n = int(rng.integers(1, 9))
         lengths = sorted((int(x) for x in rng.integers(3, 90, n)), reverse=True)
         max_rows, overhead = int(rng.integers(1, 5)), int(rng.integers(0, 80))
-        cuts = plan_batches(lengths, max_rows, overhead)
+        max_tokens = None if rng.random() < 0.5 else int(rng.integers(60, 250))
+        cuts = plan_batches(lengths, max_rows, overhead, max_tokens)
         assert [i for c in cuts for i in range(c.start, c.stop)] == list(range(n))
         assert all(0 < c.stop - c.start <= max_rows for c in cuts)
+        if max_tokens is not None:
+            assert all(c.stop - c.start == 1 or (c.stop - c.start) * lengths[c.start] <= max_tokens for c in cuts)
         cost = sum((c.stop - c.start) * lengths[c.start] + overhead for c in cuts)
-        assert cost == _brute_force_cost(lengths, max_rows, overhead)
+        assert cost == _brute_force_cost(lengths, max_rows, overhead, max_tokens)
     assert plan_batches([], 32, 64) == []
 
 
