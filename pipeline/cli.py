@@ -51,6 +51,7 @@ def build_classifier(settings: ModelSettings, progress: bool = True) -> Classifi
                 batch_size=settings.batch_size,
                 max_length=settings.max_length,
                 adapters=adapters if settings.encoder == "default" else None,
+                int8_embedding_table=None if settings.int8_embedding_table else False,
             ),
             sentiment_head=head,
             sentiment_model=settings.sentiment_model,

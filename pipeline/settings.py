@@ -49,6 +49,11 @@ class ModelSettings(BaseModel):
         description="auto: bf16 on CUDA, fp32 on CPU; int8 (CPU): both stacks quantised, ~1.5x faster, topics and "
         "intents lose quality; int8-sentiment (CPU): only the sentiment stack, ~1.17x (docs/models.md)",
     )
+    int8_embedding_table: bool = Field(
+        True,
+        description="on CPU, hold the word-embedding table as int8 rows (~290 MB less for the default encoder, "
+        "embeddings at cosine >= 0.99998 to fp32; docs/models.md 'Memory'); false: fp32",
+    )
     threads: int | None = Field(None, description="CPU threads for torch; default: one per available core")
     batch_size: int = Field(0, description="posts per model call; 0: 32 on CPU, 256 on CUDA")
     max_length: int = Field(128, description="tokens per post; longer posts are truncated and flagged")

@@ -86,3 +86,11 @@ def test_the_default_encoder_on_cpu_uses_the_int8_table_unless_told_not_to(tmp_p
     texts = ["w3 w4 w5", "w7", "w9 w9 w9 w9 w12"]
     a, b = compact.encode(texts).embeddings, plain.encode(texts).embeddings
     assert np.min(np.sum(a * b, axis=1)) > 0.999
+
+
+def test_the_setting_is_on_by_default_and_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.settings import Settings
+
+    assert Settings().model.int8_embedding_table is True
+    monkeypatch.setenv("LUISTER_MODEL__INT8_EMBEDDING_TABLE", "false")
+    assert Settings().model.int8_embedding_table is False
