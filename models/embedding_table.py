@@ -26,7 +26,8 @@ _NUMPY_DTYPES = {"F32": np.float32, "F16": np.float16}
 
 
 class Int8EmbeddingTable(nn.Module):
-    """A drop-in for ``nn.Embedding`` at inference: ``forward(ids)`` gives fp32 rows, ``rows[i] · scale[i]``."""
+    """A drop-in for ``nn.Embedding`` at inference: ``forward(ids)`` gives ``rows[i] · scale[i]`` in the scale's
+    dtype (fp32 unless the model was cast)."""
 
     rows: torch.Tensor
     scale: torch.Tensor
@@ -53,7 +54,9 @@ class Int8EmbeddingTable(nn.Module):
         return cls(rows, scale)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return nn.functional.embedding(input_ids, self.rows).float() * nn.functional.embedding(input_ids, self.scale)
+        # in the scale's dtype: fp32, or what a whole-model cast (.half(), bf16 on CUDA) made of it
+        rows = nn.functional.embedding(input_ids, self.rows).to(self.scale.dtype)
+        return rows * nn.functional.embedding(input_ids, self.scale)
 
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}, int8 rows + fp32 scale"

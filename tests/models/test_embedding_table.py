@@ -29,6 +29,8 @@ def test_each_element_is_within_half_a_step_of_its_row() -> None:
     assert torch.all((restored - table).abs() <= step / 2 + 1e-7)
     assert torch.all(restored[5] == 0)
     assert compact(torch.tensor([[3, 7], [7, 3]])).shape == (2, 2, table.shape[1])
+    assert compact(ids).dtype == torch.float32
+    assert compact.to(torch.bfloat16)(ids).dtype == torch.bfloat16  # follows a whole-model cast
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
