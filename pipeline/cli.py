@@ -29,7 +29,21 @@ def main() -> None:
     """luister: self-hosted multilingual social listening.
 
     Every option's default comes from the settings (environment variables LUISTER_*, see README).
+    A running luister process prints every thread's stack to stderr on SIGUSR1 (kill -USR1 PID): where it waits.
     """
+    _dump_stacks_on_sigusr1()
+
+
+def _dump_stacks_on_sigusr1() -> None:
+    import contextlib
+    import faulthandler
+    import signal
+
+    if not hasattr(signal, "SIGUSR1"):
+        return
+    # OSError/ValueError: a stderr without a file descriptor (click's test runner)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 
 def build_classifier(settings: ModelSettings, progress: bool = True) -> Classifier:

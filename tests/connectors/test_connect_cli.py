@@ -129,9 +129,18 @@ def test_sigint_stops_a_running_connector_within_seconds(
     assert published and published[0] > 0, metrics[:2000]
     assert "luister_connector_lag_seconds" in metrics
 
+    proc.send_signal(signal.SIGUSR1)  # the CLI prints every thread's stack and goes on
     stopped_at = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=15)
+    try:
+        rest, _ = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # where it hangs (seen once in CI, 2026-11-24, not reproduced)
+        time.sleep(1)
+        proc.kill()
+        rest, _ = proc.communicate()
+        pytest.fail(f"still running 15 s after SIGINT; its output, stacks last:\n{rest[-8000:]}")
+    assert "most recent call first" in rest  # the SIGUSR1 stack dump
     assert proc.returncode == 0, rest
     assert time.monotonic() - stopped_at < 10
     assert "stopped" in rest
