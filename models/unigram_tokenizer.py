@@ -1,7 +1,7 @@
-"""A lean, pure-Python reader of unigram ``tokenizer.json`` files: the same ids as ``tokenizers``, ~5× less memory.
+"""A lean pure-Python reader of unigram ``tokenizer.json`` files: the same ids as ``tokenizers``, a third of its memory.
 
 Why: the Rust ``tokenizers`` library keeps a 250k-piece unigram vocabulary (the default encoder's) in a byte trie
-of hash maps, ~285 MB resident, a quarter of the classifying process. A dict of pieces is ~60 MB. On CPU the
+of hash maps, ~285 MB resident, a quarter of the classifying process. A dict of pieces is ~85 MB. On CPU the
 model, not tokenisation, limits speed (~50 posts/s against thousands of posts/s tokenised here, with a word
 cache), so the encoder uses this reader there; on CUDA, where thousands of posts a second are the goal, it keeps
 ``tokenizers``.
