@@ -147,7 +147,12 @@ def _serve(
     async def main() -> None:
         task = asyncio.current_task()
         assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        loop = asyncio.get_running_loop()
+        # SIGINT explicitly too: a process started from a non-interactive shell's background job inherits SIGINT
+        # as ignored, and asyncio then installs no handler of its own (found in CI: the connector went on
+        # publishing after SIGINT). `luister run` and the worker handle both the same way (faust's Worker).
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop, task.cancel)
         await run_connectors(
             [connector],
             bootstrap_servers=bootstrap,

@@ -42,9 +42,23 @@ def env(embedded_broker: EmbeddedBroker) -> dict[str, str]:
     )
 
 
-def connect(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def connect(env: dict[str, str], *args: str, sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    """``luister connect ARGS``; ``sigint_ignored``: start it with SIGINT ignored, as a non-interactive shell
+    starts its background jobs."""
     command = [sys.executable, "-c", "from pipeline.cli import main; main()", "connect", *args]
-    return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return subprocess.Popen(
+        command,
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=ignore_sigint if sigint_ignored else None,
+    )
 
 
 @pytest.fixture
@@ -104,6 +118,7 @@ def test_sigint_stops_a_running_connector_within_seconds(
         "127.0.0.2",
         "--progress-every",
         "0.5",
+        sigint_ignored=True,  # it must stop on SIGINT however it was started (CI once ran it so, and it hung)
     )
     processes.append(proc)
     assert proc.stdout is not None
@@ -135,7 +150,7 @@ def test_sigint_stops_a_running_connector_within_seconds(
     try:
         rest, _ = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGUSR1)  # where it hangs (seen once in CI, 2026-11-24, not reproduced)
+        proc.send_signal(signal.SIGUSR1)  # where it hangs
         time.sleep(1)
         proc.kill()
         rest, _ = proc.communicate()
