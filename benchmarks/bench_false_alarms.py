@@ -16,7 +16,7 @@ import dataclasses
 import json
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 import numpy as np
@@ -80,11 +80,13 @@ def run(
         c: sum(1 for s in specs if classes[s.name] == c) * (days - warmup_days) for c in set(classes.values())
     }
     detected: dict[Injected, float] = {}
+    first_signal: dict[Injected, str] = {}
     for e in opened:
         cause = explained(e)
         if cause is not None and e.opened_at.timestamp() <= cause.start + cause.duration_s:
             delay = (e.at.timestamp() - cause.start) / 60.0
-            detected[cause] = min(delay, detected.get(cause, float("inf")))
+            if delay < detected.get(cause, float("inf")):
+                detected[cause], first_signal[cause] = delay, e.signal
     kinds = sorted({e.kind for e in injected})
     recall = {k: _rate(sum(1 for e in detected if e.kind == k), sum(1 for e in injected if e.kind == k)) for k in kinds}
     delays = {k: sorted(d for e, d in detected.items() if e.kind == k) for k in kinds}
@@ -106,6 +108,9 @@ def run(
         "injected": {k: sum(1 for e in injected if e.kind == k) for k in kinds},
         "recall": recall,
         "recall_all": _rate(len(detected), len(injected)),
+        "first_signal": {
+            k: dict(sorted(Counter(first_signal[e] for e in detected if e.kind == k).items())) for k in kinds
+        },
         "minutes_to_detect": {
             k: {"median": statistics.median(v), "p90": v[int(0.9 * (len(v) - 1))]} if v else None
             for k, v in delays.items()
@@ -124,7 +129,7 @@ def main() -> None:
     parser.add_argument("--brands", type=int, default=16)
     parser.add_argument("--days", type=int, default=12)
     parser.add_argument("--warmup-days", type=int, default=3)
-    parser.add_argument("--events-per-brand", type=int, default=3)
+    parser.add_argument("--events-per-brand", type=int, default=4)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()

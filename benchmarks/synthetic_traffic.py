@@ -13,7 +13,10 @@ own volume with a floor for small brands:
   5 minutes, lasting 45 minutes, about one new topic (a new cluster of similar posts);
 - ``flood``: a bot run: the same few sentences copy-pasted, at the same size;
 - ``influencer``: one negative post by an account with 100-1000x the brand's typical reach, plus a handful of
-  replies.
+  replies;
+- ``slow``: a slow-burning complaint (a product defect, a service change): extra negative posts at 0.3-0.6x the
+  brand's current volume (at least 0.1 a minute), ramping up over an hour, lasting 6 hours, on one of the brand's
+  standing topics. No single minute stands out; only hours do.
 """
 
 from __future__ import annotations
@@ -80,15 +83,16 @@ def brand_specs(rng: np.random.Generator, brands: int) -> list[BrandSpec]:
 def schedule(
     rng: np.random.Generator, specs: list[BrandSpec], start: float, days: int, warmup_days: int, per_brand: int
 ) -> list[Injected]:
-    kinds = ("crisis", "flood", "influencer")
+    kinds = ("crisis", "flood", "influencer", "slow")
     events = []
     for spec in specs:
         span = (days - warmup_days) * DAY
-        slots = np.sort(rng.choice(int(span / DAY * 4), size=per_brand, replace=False))  # at most one per 6 h
+        slots = np.sort(rng.choice(int(span / DAY * 2), size=per_brand, replace=False))  # at most one per 12 h
         for k, slot in enumerate(slots):
-            offset = warmup_days * DAY + float(slot) * DAY / 4 + float(rng.uniform(0, DAY / 4 - 3_600))
+            offset = warmup_days * DAY + float(slot) * DAY / 2 + float(rng.uniform(0, DAY / 2 - 6 * 3_600))
             at = start + math.floor(offset / MINUTE) * MINUTE
-            events.append(Injected(spec.name, kinds[k % len(kinds)], at, 45 * MINUTE))
+            kind = kinds[k % len(kinds)]
+            events.append(Injected(spec.name, kind, at, (6 * 60 if kind == "slow" else 45) * MINUTE))
     return events
 
 
@@ -173,12 +177,20 @@ def _event_posts(
         if age == 0:
             return [("everyone stay away from this brand", embedder.around(centre, 1)[0], reach * 300)]
         return [] if age > 5 else [(f"reply {VOCABULARY[age]}", embedder.around(centre, 1)[0], reach)]
-    plateau = max(rng.uniform(2.0, 5.0) * max(rate_now, spec.rate * 0.5), 0.5)
-    n = int(rng.poisson(plateau * min(1.0, (age + 1) / 5.0)))
+    if event.kind == "slow":
+        plateau = max(rng.uniform(0.3, 0.6) * max(rate_now, spec.rate * 0.5), 0.1)
+        ramp = 60.0
+    else:
+        plateau = max(rng.uniform(2.0, 5.0) * max(rate_now, spec.rate * 0.5), 0.5)
+        ramp = 5.0
+    n = int(rng.poisson(plateau * min(1.0, (age + 1) / ramp)))
     vectors = embedder.around(centre, n)
     if event.kind == "flood":
         script = ["this brand scammed me", "do not buy from this brand it is a scam", "brand stole my money"]
         return [(f"{script[k % 3]} #{event.brand}", vectors[k], reach) for k in range(n)]
+    if event.kind == "slow":  # more of a standing topic, not a new one: the theme signal has nothing new to see
+        vectors = embedder.around(embedder.topics[0], n)
+        return [(f"still waiting {' '.join(rng.choice(VOCABULARY, 6))}", vectors[k], reach) for k in range(n)]
     theme = "brakes snapped recall lawsuit injury"
     return [(f"{theme} {' '.join(rng.choice(VOCABULARY, 6))}", vectors[k], reach) for k in range(n)]
 

@@ -4,7 +4,7 @@ Per bucket, *before* the bucket is learned, each test computes a surprise ``x = 
 binomial probability of so high a count given the baseline's expectation and that block length's dispersion:
 
 - the **burst** test: the bucket on its own;
-- the **persistence** tests: the last ``blocks`` blocks of ``b`` buckets (b = 1 min, 5 min, 15 min, ...); ``x`` is
+- the **persistence** tests: the last ``blocks`` blocks of ``b`` buckets (b = 1 min, 5 min, 15 min, 1 h); ``x`` is
   the *smallest* of the blocks' surprises, so every block must be elevated.
 
 ``evt.TailCalibration`` turns ``x`` into a calibrated tail probability; the score is 0.5 where that equals the
@@ -246,6 +246,7 @@ class CountChannel:
     # ------------------------------------------------------------------ state
     def to_state(self) -> dict[str, Any]:
         return {
+            "tests": [list(t) for t in self.tests],
             "baseline": self.baseline.to_state(),
             "sums": self.sums.to_state(),
             "disp": [[k, self.disp_num[k], self.disp_den[k]] for k in self.block_sizes],
@@ -254,6 +255,9 @@ class CountChannel:
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
+        tests = [tuple(t) for t in state["tests"]]
+        if tests != list(self.tests):
+            raise ValueError(f"state has the tests {tests}, this configuration {list(self.tests)}: replay instead")
         self.baseline.load_state(state["baseline"])
         self.sums.load_state(state["sums"])
         for k, num, den in state["disp"]:

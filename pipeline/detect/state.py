@@ -18,7 +18,7 @@ from pipeline.detect.buckets import NegativePost
 from pipeline.detect.terms import TermCounts
 from pipeline.detect.themes import Cluster, ThemeTracker
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def post_to_state(post: NegativePost) -> dict[str, Any]:

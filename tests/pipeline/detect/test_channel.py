@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
+import pytest
 from detect_helpers import FAST, INTERVAL, START, seasonal_counts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.detect.channel import Assessment, CountChannel
-from pipeline.detect.config import DAY
+from pipeline.detect.config import DAY, DEFAULT_CONFIG, MINUTE
 
 T0 = START.timestamp()
 
@@ -139,3 +141,17 @@ def test_weekly_profile_learns_a_quiet_weekend() -> None:
     weekday = channel.baseline.expected(T0 + 21 * DAY + 14 * 3600)  # a Monday afternoon
     weekend = channel.baseline.expected(T0 + 26 * DAY + 14 * 3600)  # a Saturday afternoon
     assert weekend < 0.7 * weekday
+
+
+def test_the_tests_run_from_the_bucket_to_four_hour_blocks_at_any_interval() -> None:
+    # burst, then 4 blocks each of 1 min, 5 min, 15 min and 1 h, in buckets of the series' interval
+    assert DEFAULT_CONFIG.tests(60.0) == ((1, 1), (1, 4), (5, 4), (15, 4), (60, 4))
+    assert DEFAULT_CONFIG.tests(300.0) == ((1, 1), (1, 4), (3, 4), (12, 4))
+
+
+def test_state_of_another_test_layout_is_refused() -> None:
+    counts = seasonal_counts(np.random.default_rng(9), 200, 15.0)
+    channel, _ = run(counts)
+    short = CountChannel(INTERVAL, dataclasses.replace(FAST, persistence_block_s=(MINUTE, 5 * MINUTE)))
+    with pytest.raises(ValueError, match="replay instead"):
+        short.load_state(channel.to_state())
