@@ -275,9 +275,10 @@ def train_sentiment(config: TrainConfig, progress: Progress = print) -> TrainRes
             optimizer.step()
             scheduler.step()
             step += 1
-            epoch_loss += float(loss.detach())
+            step_loss = float(loss.detach())
+            epoch_loss += step_loss
             if b % 50 == 0:
-                progress(f"epoch {epoch + 1}/{config.epochs} step {b}/{steps_per_epoch} loss {float(loss.detach()):.4f}")
+                progress(f"epoch {epoch + 1}/{config.epochs} step {b}/{steps_per_epoch} loss {step_loss:.4f}")
         val_emb = embed_val()
         with torch.no_grad():
             pred = head(val_emb).argmax(-1).cpu().numpy().tolist()
