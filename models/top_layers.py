@@ -34,9 +34,13 @@ class TopLayers(nn.Module):
 
         mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden, attention_mask=attention_mask)
         for layer in self.layers:
-            out = layer(hidden, attention_mask=mask)
-            hidden = out[0] if isinstance(out, tuple) else out
+            hidden = layer_output(layer(hidden, attention_mask=mask))
         return hidden
+
+
+def layer_output(output: object) -> torch.Tensor:
+    """The hidden states a transformer layer returned (a tensor, or a tuple starting with one, by version)."""
+    return output[0] if isinstance(output, tuple) else output  # type: ignore[return-value]
 
 
 def encoder_layers(model: nn.Module) -> nn.ModuleList | None:

@@ -30,7 +30,7 @@ from models.encoder import mean_pool, resolve_model_path
 from models.evaluation import per_group_macro_f1
 from models.heads import LinearHead
 from models.lora import adapter_state, inject_adapters
-from models.top_layers import encoder_layers, to_model_keys, top_layers
+from models.top_layers import encoder_layers, layer_output, to_model_keys, top_layers
 
 Progress = Callable[[str], None]
 
@@ -125,11 +125,11 @@ class _LowerStates:
         captured: list[torch.Tensor] = []
 
         def keep(_module: nn.Module, _args: object, output: object) -> None:
-            captured.append(output[0] if isinstance(output, tuple) else output)  # type: ignore[arg-type]
+            captured.append(layer_output(output))
 
         handle = layers[start - 1].register_forward_hook(keep)
         self.states: list[torch.Tensor] = [torch.empty(0)] * len(texts)
-        chunks = []
+        self.final = torch.zeros(len(texts), int(model.config.hidden_size))  # type: ignore[union-attr,arg-type]
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths: little padding
         model.eval()
         try:
@@ -138,18 +138,14 @@ class _LowerStates:
                     idx = order[b : b + batch_size]
                     batch = batcher([texts[i] for i in idx])
                     captured.clear()
-                    final = _embed(model, batch).float().cpu()
+                    self.final[idx] = _embed(model, batch).float().cpu()
                     lengths = batch["attention_mask"].sum(-1).tolist()
                     for row, (i, n) in enumerate(zip(idx, lengths, strict=True)):
                         self.states[i] = captured[0][row, : int(n)].to(torch.float16).cpu().clone()
-                    chunks.append((idx, final))
-                    if len(chunks) % 20 == 0:
+                    if (b // batch_size + 1) % 20 == 0:
                         progress(f"lower layers: {b + len(idx)}/{len(texts)} posts")
         finally:
             handle.remove()
-        self.final = torch.zeros(len(texts), final.shape[-1])
-        for idx, final in chunks:
-            self.final[idx] = final
 
     def batch(self, idx: list[int] | np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         """(hidden, attention mask) of these texts, padded to the longest."""
